@@ -1,0 +1,32 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from core.testing import TEST_PASSWORD, build_org_world
+
+
+@pytest.fixture
+def world(db: Any) -> Any:
+    return build_org_world()
+
+
+@pytest.fixture
+def login(client: Any) -> Any:
+    """login(user) → the Django test client, logged in through the real login form."""
+
+    def _login(user: Any, target_client: Any = None) -> Any:
+        c = target_client or client
+        response = c.post("/accounts/login/", {"username": user.username, "password": TEST_PASSWORD})
+        assert response.status_code == 302, "login failed"
+        return c
+
+    return _login
+
+
+@pytest.fixture
+def password() -> str:
+    return TEST_PASSWORD

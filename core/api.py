@@ -1,0 +1,99 @@
+"""The REST API (Django Ninja) under /api/, OpenAPI docs at /api/docs.
+
+Authentication is a per-user token (`Authorization: Bearer ys_…`) created in the UI; the session
+cookie also works for the browser. Every endpoint scopes rows with the same `visible_to` as the UI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from core import audit
+from core.tokens import user_for_key
+
+
+class TokenAuth(HttpBearer):
+    openapi_description = "个人 API 令牌，在“API 令牌”页面创建：Authorization: Bearer ys_…"
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_key(token)
+        if user is None:
+            return None
+        request.user = user
+        # The middleware set the audit context before auth resolved the user.
+        audit.bind_actor(user, via="api")
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser's session (with CSRF checked by Ninja for unsafe methods)."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not user.must_change_password:
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="意识 Yishi API",
+    version="1.0",
+    description="意识形态工作平台接口。所有数据按调用者所在单位范围过滤。",
+    auth=[TokenAuth(), SessionAuth()],
+    docs_url="/docs",
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(request, {"detail": detail}, status=400)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or "无权执行此操作"}, status=403)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": "记录不存在或无权访问"}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"detail": "未认证：请提供有效的 API 令牌"}, status=401)
+
+
+@api.get("/me", tags=["账户"], summary="当前用户")
+def me(request: HttpRequest) -> dict[str, Any]:
+    from core.scoping import access_for
+
+    user = request.auth
+    access = access_for(user)
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "display_name": user.display_name,
+        "unit_id": access.own_unit_id,
+        "roles": sorted(access.roles),
+        "is_admin": access.is_admin,
+    }
+
+
+def _register_routers() -> None:
+    from org.api import router as org_router
+
+    api.add_router("/org", org_router, tags=["组织"])
+
+
+_register_routers()

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "运行后台任务进程：数据库队列（默认）或 Redis 队列（YISHI_TASK_BACKEND=redis）"
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--burst", action="store_true", help="处理完现有任务后退出")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        manage = os.path.join(settings.BASE_DIR, "manage.py")
+        queues = settings.TASK_QUEUES
+        if settings.YISHI_TASK_BACKEND == "redis":
+            argv = [sys.executable, manage, "rqworker", *queues, "--job-class", "django_tasks_rq.Job"]
+            if options["burst"]:
+                argv.append("--burst")
+        else:
+            argv = [sys.executable, manage, "db_worker", "--queue-name", ",".join(queues), "--interval", "0.5"]
+            if options["burst"]:
+                argv.append("--batch")
+        # Replace this process so signals (Ctrl-C, SIGTERM from make run) reach the worker directly.
+        os.execv(sys.executable, argv)

@@ -1,0 +1,5 @@
+"""Placeholder org API (being built)."""
+
+from ninja import Router
+
+router = Router()

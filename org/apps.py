@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class OrgConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "org"
+    verbose_name = "组织"
+    nav = [{"label": "组织机构", "url": "org:unit_list", "icon": "sitemap", "order": 10}]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from org import views
+
+app_name = "org"
+
+urlpatterns = [
+    path("", views.unit_list, name="unit_list"),
+]

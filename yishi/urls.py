@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+from core.api import api
+from core.views.home import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/", api.urls),
+    path("org/", include("org.urls")),
+    path("", include("core.urls")),
+]
