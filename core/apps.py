@@ -13,6 +13,7 @@ class CoreConfig(AppConfig):
         return [
             PeriodicJob("core.heartbeat", "* * * * *", "core.jobs.heartbeat", "调度与后台任务心跳"),
             PeriodicJob("core.verify_audit", "30 2 * * *", "core.jobs.verify_audit_chain", "每日校验审计链"),
+            PeriodicJob("core.requeue_deliveries", "*/5 * * * *", "core.jobs.requeue_stale_deliveries", "重新投递滞留的通知"),
             PeriodicJob("core.prune_tasks", "0 3 * * 0", "core.jobs.prune_task_results", "每周清理已完成的后台任务记录"),
         ]
 

@@ -107,7 +107,8 @@ def worker_env(backend: str | None = None) -> dict[str, str]:
 def worker_command(backend: str) -> list[str]:
     manage = str(BASE_DIR / "manage.py")
     if backend == "redis":
-        return [sys.executable, manage, "rqworker", "default", "notifications", "--job-class", "django_tasks_rq.Job", "--burst"]
+        return [sys.executable, manage, "rqworker", "default", "notifications", "--job-class", "django_tasks_rq.Job",
+                "--with-scheduler", "--burst"]
     return [sys.executable, manage, "db_worker", "--queue-name", "*", "--interval", "0.1", "--no-startup-delay"]
 
 

@@ -107,7 +107,7 @@ _WECOM_COLORS = {"urgent": "warning", "warning": "warning", "reminder": "info", 
 
 def wecom_payload(message: Message) -> dict[str, Any]:
     color = _WECOM_COLORS.get(message.level, "comment")
-    head = f"**{_title(message)}**\n> 级别：<font color=\"{color}\">{message.level_label}</font>"
+    head = f'**{_title(message)}**\n> 级别：<font color="{color}">{message.level_label}</font>'
     if message.category:
         head += f"\n> 类别：{message.category}"
     tail = f"\n[查看详情]({message.url})" if message.url else ""
@@ -118,7 +118,10 @@ def wecom_payload(message: Message) -> dict[str, Any]:
 
 def dingtalk_payload(message: Message) -> dict[str, Any]:
     title = _title(message)
-    lines = [f"#### {title}", f"> 级别：{message.level_label}" + (f"　类别：{message.category}" if message.category else "")]
+    lines = [
+        f"#### {title}",
+        f"> 级别：{message.level_label}" + (f"　类别：{message.category}" if message.category else ""),
+    ]
     if message.body:
         # 钉钉 markdown needs a blank line to break paragraphs; keep the author's line breaks.
         lines.append(truncate_bytes(message.body, DINGTALK_MAX_BYTES).replace("\n", "\n\n"))
@@ -128,13 +131,23 @@ def dingtalk_payload(message: Message) -> dict[str, Any]:
 
 
 def feishu_payload(message: Message) -> dict[str, Any]:
-    content: list[list[dict[str, str]]] = [[{"tag": "text", "text": f"级别：{message.level_label}"
-                                             + (f"　类别：{message.category}" if message.category else "")}]]
+    content: list[list[dict[str, str]]] = [
+        [
+            {
+                "tag": "text",
+                "text": f"级别：{message.level_label}"
+                + (f"　类别：{message.category}" if message.category else ""),
+            }
+        ]
+    ]
     body = truncate_bytes(message.body, FEISHU_MAX_BYTES)
     content += [[{"tag": "text", "text": line}] for line in body.splitlines() if line.strip()]
     if message.url:
         content.append([{"tag": "a", "text": "查看详情", "href": message.url}])
-    return {"msg_type": "post", "content": {"post": {"zh_cn": {"title": _title(message), "content": content}}}}
+    return {
+        "msg_type": "post",
+        "content": {"post": {"zh_cn": {"title": _title(message), "content": content}}},
+    }
 
 
 # --- signatures -----------------------------------------------------------------------------------
@@ -167,7 +180,13 @@ def _dumps(payload: dict[str, Any]) -> bytes:
 
 
 def build_request(
-    kind: str, url: str, message: Message, *, secret: str = "", now: float | None = None, delivery_id: int | None = None
+    kind: str,
+    url: str,
+    message: Message,
+    *,
+    secret: str = "",
+    now: float | None = None,
+    delivery_id: int | None = None,
 ) -> WebhookRequest:
     """The exact request for one webhook kind. `now` (epoch seconds) makes signatures reproducible."""
     now = time.time() if now is None else now
@@ -243,7 +262,8 @@ def post(request: WebhookRequest, timeout: float = HTTP_TIMEOUT) -> HttpResult:
     scheme = urllib.parse.urlsplit(request.url).scheme
     if scheme not in ("http", "https"):
         return HttpResult(None, error=f"不支持的地址协议：{scheme or '无'}")
-    http_request = urllib.request.Request(request.url, data=request.body, headers=request.headers, method="POST")  # noqa: S310 - scheme checked above
+    # The scheme is checked above, so the S310 audit (file:, custom schemes) does not apply.
+    http_request = urllib.request.Request(request.url, request.body, request.headers, method="POST")  # noqa: S310
     started = time.monotonic()
     try:
         with _opener.open(http_request, timeout=timeout) as response:

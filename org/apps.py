@@ -6,3 +6,6 @@ class OrgConfig(AppConfig):
     name = "org"
     verbose_name = "组织"
     nav = [{"label": "组织机构", "url": "org:unit_list", "icon": "sitemap", "order": 10}]
+    home_panels = [
+        {"title": "我的单位", "template": "org/_home_panel.html", "context": "org.views.home_panel_context", "order": 90},
+    ]

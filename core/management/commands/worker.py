@@ -18,7 +18,8 @@ class Command(BaseCommand):
         manage = os.path.join(settings.BASE_DIR, "manage.py")
         queues = settings.TASK_QUEUES
         if settings.YISHI_TASK_BACKEND == "redis":
-            argv = [sys.executable, manage, "rqworker", *queues, "--job-class", "django_tasks_rq.Job"]
+            # --with-scheduler releases jobs enqueued with run_after (notification retries).
+            argv = [sys.executable, manage, "rqworker", *queues, "--job-class", "django_tasks_rq.Job", "--with-scheduler"]
             if options["burst"]:
                 argv.append("--burst")
         else:
