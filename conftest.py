@@ -9,6 +9,16 @@ import pytest
 from core.testing import TEST_PASSWORD, build_org_world
 
 
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache() -> Any:
+    """Calendar overrides are cached per process; one test's overrides must not leak into the next."""
+    from core import workdays
+
+    workdays.clear_cache()
+    yield
+    workdays.clear_cache()
+
+
 @pytest.fixture
 def world(db: Any) -> Any:
     return build_org_world()

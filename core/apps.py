@@ -18,4 +18,4 @@ class CoreConfig(AppConfig):
         ]
 
     def ready(self) -> None:
-        from core import signals  # noqa: F401
+        from core import signals, workdays  # noqa: F401 - connect receivers (audit, calendar cache)

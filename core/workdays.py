@@ -27,7 +27,7 @@ from typing import Any
 
 import chinese_calendar
 from django.db import connection, transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils import timezone
 
 DateLike = datetime.date | datetime.datetime
@@ -86,6 +86,8 @@ class _OverrideCache:
         self._data: dict[datetime.date, bool] | None = None
         self._names: dict[datetime.date, str] = {}
         self._loaded_at = 0.0
+        # Bumped by every clear(): a load that raced with a write must not store what it read.
+        self._generation = 0
         self._lock = threading.Lock()
         # Per thread: this thread wrote overrides in a transaction that has not ended yet. Until it
         # does, the thread reads the table directly (it must see its own uncommitted rows, and must
@@ -96,6 +98,7 @@ class _OverrideCache:
         with self._lock:
             self._data = None
             self._names = {}
+            self._generation += 1
 
     def mark_written(self) -> None:
         self.clear()
@@ -123,9 +126,11 @@ class _OverrideCache:
         data, names, loaded_at = self._data, self._names, self._loaded_at
         if data is not None and time.monotonic() - loaded_at < CACHE_SECONDS:
             return data, names
+        generation = self._generation
         data, names = self._query()
         with self._lock:
-            self._data, self._names, self._loaded_at = data, names, time.monotonic()
+            if generation == self._generation:
+                self._data, self._names, self._loaded_at = data, names, time.monotonic()
         return data, names
 
 
@@ -141,11 +146,19 @@ def _on_override_changed(sender: Any, **kwargs: Any) -> None:
     _cache.mark_written()
 
 
+def _on_tables_reset(sender: Any, **kwargs: Any) -> None:
+    # `flush` (and test teardown that uses it) empties the table without model signals.
+    _cache.clear()
+
+
 # Connected at import (CoreConfig.ready imports this module) so every process — web, worker,
 # scheduler — drops its copy when it writes the table itself. The lazy sender label avoids importing
 # the models while the app registry is still loading.
 post_save.connect(_on_override_changed, sender="core.CalendarOverride", dispatch_uid="yishi_workdays_save")
-post_delete.connect(_on_override_changed, sender="core.CalendarOverride", dispatch_uid="yishi_workdays_delete")
+post_delete.connect(
+    _on_override_changed, sender="core.CalendarOverride", dispatch_uid="yishi_workdays_delete"
+)
+post_migrate.connect(_on_tables_reset, dispatch_uid="yishi_workdays_reset")
 
 
 # --- single days ----------------------------------------------------------------------------------
@@ -199,7 +212,9 @@ class DayInfo:
         return labels[self.kind]
 
 
-def _day_info(d: datetime.date, overrides: dict[datetime.date, bool], names: dict[datetime.date, str]) -> DayInfo:
+def _day_info(
+    d: datetime.date, overrides: dict[datetime.date, bool], names: dict[datetime.date, str]
+) -> DayInfo:
     weekend = d.weekday() >= 5
     if d in overrides:
         work, name = overrides[d], names.get(d, "")
@@ -237,7 +252,10 @@ def days_info(start: DateLike, end: DateLike) -> list[DayInfo]:
     """DayInfo for every day from `start` to `end` inclusive (one query at most)."""
     overrides, names = _cache.get()
     first, last = _as_date(start), _as_date(end)
-    return [_day_info(first + datetime.timedelta(days=i), overrides, names) for i in range((last - first).days + 1)]
+    return [
+        _day_info(first + datetime.timedelta(days=i), overrides, names)
+        for i in range((last - first).days + 1)
+    ]
 
 
 def month_days(year: int, month: int) -> list[DayInfo]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.models import construct_instance
 
 from core.forms import ScopedModelForm, StyledForm, StyledModelForm
 from core.roles import Role
@@ -32,7 +34,23 @@ def forged_unit_ids(form: forms.BaseForm, *names: str) -> dict[str, str]:
     return found
 
 
-class UnitForm(ScopedModelForm):
+class ActionValidatedMixin:
+    """Field checks only. Uniqueness and model constraints are checked by org.actions, in the same
+    transaction as the write and with messages that name the clashing record."""
+
+    def _post_clean(self) -> None:
+        exclude = self._get_validation_exclusions()  # type: ignore[attr-defined]
+        try:
+            self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)  # type: ignore[attr-defined]
+        except ValidationError as exc:
+            self._update_errors(exc)  # type: ignore[attr-defined]
+        try:
+            self.instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            self._update_errors(exc)  # type: ignore[attr-defined]
+
+
+class UnitForm(ActionValidatedMixin, ScopedModelForm):
     scoped_unit_fields = ("parent",)
 
     class Meta:
@@ -50,12 +68,8 @@ class UnitForm(ScopedModelForm):
     def clean_code(self) -> str | None:
         return (self.cleaned_data.get("code") or "").strip() or None
 
-    def validate_unique(self) -> None:
-        # org.actions checks uniqueness with clearer messages (and under the transaction).
-        pass
 
-
-class PersonForm(ScopedModelForm):
+class PersonForm(ActionValidatedMixin, ScopedModelForm):
     username = forms.CharField(
         label="登录账号", required=False, max_length=150,
         help_text="可选。填写则同时开设登录账号并生成临时密码（只显示一次），首次登录须修改。" + USERNAME_HINT,
@@ -79,9 +93,6 @@ class PersonForm(ScopedModelForm):
             raise forms.ValidationError(USERNAME_HINT)
         return value
 
-    def validate_unique(self) -> None:
-        pass
-
 
 class RoleAssignmentForm(ScopedModelForm):
     class Meta:
@@ -90,7 +101,7 @@ class RoleAssignmentForm(ScopedModelForm):
         field_classes = {"unit": UnitChoiceField}
 
 
-class AliasForm(StyledModelForm):
+class AliasForm(ActionValidatedMixin, StyledModelForm):
     class Meta:
         model = UnitAlias
         fields = ["name", "unit", "unit_kind"]
@@ -107,13 +118,6 @@ class AliasForm(StyledModelForm):
         if bool(data.get("unit")) == bool(data.get("unit_kind")):
             raise forms.ValidationError("请在“对应单位”和“对应类型（全部）”中选择且只选择一项")
         return data
-
-    def validate_unique(self) -> None:
-        pass
-
-    def _post_clean(self) -> None:
-        # Skip the model's CheckConstraint message (in English); clean() says it in Chinese.
-        pass
 
 
 class ImportForm(StyledForm):

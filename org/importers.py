@@ -517,8 +517,10 @@ class _Validator:
             # Identify the person: 工号, then 登录账号, then 姓名 + 单位.
             if p.employee_no and p.employee_no in by_emp:
                 p.existing = by_emp[p.employee_no]
+                self._check_same_name(p, "工号", p.employee_no)
             elif account is not None and account.pk in by_user:
                 p.existing = by_user[account.pk]
+                self._check_same_name(p, "登录账号", p.username)
                 if p.employee_no and p.existing.employee_no and p.existing.employee_no != p.employee_no:
                     self.error(p.row, "工号", f"登录账号“{p.username}”对应的人员“{p.existing.name}”"
                                              f"工号为“{p.existing.employee_no}”，与本行不符")
@@ -550,6 +552,12 @@ class _Validator:
                 else:
                     targets.append(target)
             p.roles = [(role, target) for role in p.role_names for target in targets]
+
+    def _check_same_name(self, p: _PersonSpec, column: str, value: str) -> None:
+        # A typo in 工号 or 登录账号 must not silently rename (and move) somebody else.
+        if p.existing is not None and p.existing.name != p.name:
+            self.error(p.row, column, f"{column}“{value}”对应的人员是“{p.existing.name}”，与本行姓名“{p.name}”不符"
+                                      f"（如需改名，请在人员页面修改）")
 
     def _check_account(self, p: _PersonSpec, account: User | None) -> None:
         if not p.username:

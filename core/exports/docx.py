@@ -116,9 +116,23 @@ FONT_FALLBACKS: dict[str, str] = {
 
 # --- small XML helpers --------------------------------------------------------------------------------
 
-_PPR_AFTER_SNAP = ("w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
-                   "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
-                   "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+_PPR_AFTER_SNAP = (
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:mirrorIndents",
+    "w:suppressOverlap",
+    "w:jc",
+    "w:textDirection",
+    "w:textAlignment",
+    "w:textboxTightWrap",
+    "w:outlineLvl",
+    "w:divId",
+    "w:cnfStyle",
+    "w:rPr",
+    "w:sectPr",
+    "w:pPrChange",
+)
 _RPR_AFTER_LANG = ("w:eastAsianLayout", "w:specVanish", "w:oMath")
 
 
@@ -311,13 +325,20 @@ class OfficialDocument:
 
     def _setup_font_table(self) -> None:
         part = next(
-            (rel.target_part for rel in self.document.part.rels.values() if rel.reltype == RT.FONT_TABLE), None
+            (rel.target_part for rel in self.document.part.rels.values() if rel.reltype == RT.FONT_TABLE),
+            None,
         )
         if part is None:  # pragma: no cover - the default template has one
             return
         root = parse_xml(part.blob)
         known = {el.get(qn("w:name")) for el in root.iterchildren(qn("w:font"))}
-        wanted = [self.fonts.title, self.fonts.body, self.fonts.heading1, self.fonts.heading2, self.fonts.page_number]
+        wanted = [
+            self.fonts.title,
+            self.fonts.body,
+            self.fonts.heading1,
+            self.fonts.heading2,
+            self.fonts.page_number,
+        ]
         for name in dict.fromkeys(wanted):
             if name in known:
                 continue
@@ -426,7 +447,9 @@ class OfficialDocument:
             for lower in range(level, 4):
                 self._counters[lower] = 0
             n = self._counters[level - 1]
-            prefix = {1: f"{chinese_number(n)}、", 2: f"（{chinese_number(n)}）", 3: f"{n}.", 4: f"（{n}）"}[level]
+            prefix = {1: f"{chinese_number(n)}、", 2: f"（{chinese_number(n)}）", 3: f"{n}.", 4: f"（{n}）"}[
+                level
+            ]
             text = prefix + text
         font = {1: self.fonts.heading1, 2: self.fonts.heading2, 3: self.fonts.body, 4: self.fonts.body}[level]
         paragraph = self._paragraph(align=WD_ALIGN_PARAGRAPH.JUSTIFY)
@@ -483,8 +506,14 @@ class OfficialDocument:
         )
         # Schema order matters to Word (tblW, jc, …, tblBorders, shd, tblLayout, tblCellMar, tblLook).
         tbl_pr.insert_element_before(
-            parse_xml(f'<w:tblBorders {nsdecls("w")}>{borders}</w:tblBorders>'),
-            "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange",
+            parse_xml(f"<w:tblBorders {nsdecls('w')}>{borders}</w:tblBorders>"),
+            "w:shd",
+            "w:tblLayout",
+            "w:tblCellMar",
+            "w:tblLook",
+            "w:tblCaption",
+            "w:tblDescription",
+            "w:tblPrChange",
         )
         tbl_w = tbl_pr.find(qn("w:tblW"))
         if tbl_w is not None:
@@ -505,7 +534,7 @@ class OfficialDocument:
                 self._run(paragraph, _cell_text(value), self.fonts.body, font_size, bold=header)
 
         header_row = table.rows[0]
-        header_row._tr.get_or_add_trPr().append(parse_xml(f'<w:tblHeader {nsdecls("w")}/>'))
+        header_row._tr.get_or_add_trPr().append(parse_xml(f"<w:tblHeader {nsdecls('w')}/>"))
         fill(header_row.cells, headers, header=True)
         for values in rows:
             values = list(values)[:ncols]

@@ -186,7 +186,9 @@ def write_ledger(
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
     title_style = _style_of(
-        ws, font=Font(name=FONT_NAME, size=16, bold=True), alignment=Alignment(horizontal="center", vertical="center")
+        ws,
+        font=Font(name=FONT_NAME, size=16, bold=True),
+        alignment=Alignment(horizontal="center", vertical="center"),
     )
     ws.append([_cell(ws, _clean_text(title), title_style)])
     if ncols > 1:

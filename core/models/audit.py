@@ -58,7 +58,7 @@ class AuditEntry(models.Model):
     object_id = models.CharField("对象编号", max_length=64, blank=True)
     object_repr = models.CharField("对象", max_length=255, blank=True)
     changes = models.JSONField("字段变化", default=dict, blank=True)
-    ip = models.GenericIPAddressField("来源地址", null=True, blank=True)
+    ip = models.GenericIPAddressField("来源地址", null=True, blank=True, db_index=True)
     user_agent = models.CharField("客户端", max_length=255, blank=True)
     request_id = models.CharField("请求编号", max_length=36, blank=True)
     via = models.CharField("途径", max_length=16, blank=True)  # web / api / task / command

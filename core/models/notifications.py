@@ -31,7 +31,7 @@ class Level(models.TextChoices):
 
 class NotificationPreference(AuditedModel, TimeStampedModel):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference", verbose_name="用户"
     )
     # The inbox is always on: it is the record of what was sent.
     email_enabled = models.BooleanField("接收电子邮件", default=False)
@@ -45,7 +45,9 @@ class NotificationPreference(AuditedModel, TimeStampedModel):
 
 
 class WebhookEndpoint(AuditedModel, TimeStampedModel):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhooks")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhooks", verbose_name="用户"
+    )
     name = models.CharField("名称", max_length=64)
     kind = models.CharField("格式", max_length=16, choices=WebhookKind.choices, default=WebhookKind.GENERIC)
     url = models.URLField("地址", max_length=500)

@@ -218,7 +218,9 @@ def test_calendar_warns_for_a_year_the_package_lacks(world, login):
 
 def test_calendar_add_and_delete_override(world, login):
     c = login(world.admin)
-    response = c.post("/calendar/?year=2026&month=5", {"date": "2026-05-09", "is_workday": "1", "name": "劳动节调休"})
+    response = c.post(
+        "/calendar/?year=2026&month=5", {"date": "2026-05-09", "is_workday": "1", "name": "劳动节调休"}
+    )
     assert response.status_code == 302 and response["Location"] == "/calendar/?year=2026&month=5"
     override = CalendarOverride.objects.get(date=date(2026, 5, 9))
     assert override.is_workday and override.name == "劳动节调休"

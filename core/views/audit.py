@@ -69,17 +69,27 @@ def _require_audit_view(request: HttpRequest) -> None:
 
 class AuditFilterForm(StyledForm):
     actor = forms.CharField(
-        label="操作人", required=False, max_length=150, widget=forms.TextInput(attrs={"placeholder": "操作人用户名或姓名"})
+        label="操作人",
+        required=False,
+        max_length=150,
+        widget=forms.TextInput(attrs={"placeholder": "操作人用户名或姓名"}),
     )
     action = forms.ChoiceField(label="动作", required=False, choices=[("", "全部动作"), *AuditAction.choices])
     object_type = forms.ChoiceField(label="对象类型", required=False)
-    date_from = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     ip = forms.GenericIPAddressField(
         label="来源地址", required=False, widget=forms.TextInput(attrs={"placeholder": "来源 IP"})
     )
     q = forms.CharField(
-        label="对象", required=False, max_length=200, widget=forms.TextInput(attrs={"placeholder": "对象名称或编号"})
+        label="对象",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "对象名称或编号"}),
     )
 
     def __init__(self, *args: Any, object_types: list[str], **kwargs: Any) -> None:
@@ -110,7 +120,9 @@ def filter_entries(data: dict[str, Any]) -> QuerySet[AuditEntry]:
     qs = AuditEntry.objects.select_related("actor").order_by("-seq")
     if actor := (data.get("actor") or "").strip():
         qs = qs.filter(
-            Q(actor_name__icontains=actor) | Q(actor__username__icontains=actor) | Q(actor__display_name__icontains=actor)
+            Q(actor_name__icontains=actor)
+            | Q(actor__username__icontains=actor)
+            | Q(actor__display_name__icontains=actor)
         )
     if action := data.get("action"):
         qs = qs.filter(action=action)
@@ -181,6 +193,8 @@ def describe_changes(entry: AuditEntry, *, limit: int | None = VALUE_MAX_CHARS) 
     changes = entry.changes if isinstance(entry.changes, dict) else {"": entry.changes}
     for name, value in changes.items():
         field = _field(model, name)
+        if field is not None and field.primary_key:
+            continue  # the id is already shown next to the object
         label = str(field.verbose_name) if field is not None else EXTRA_LABELS.get(name, name)
         if field is not None and isinstance(value, list) and len(value) == 2:
             old, new = (_value_text(v, field, limit) for v in value)
@@ -193,7 +207,9 @@ def describe_changes(entry: AuditEntry, *, limit: int | None = VALUE_MAX_CHARS) 
         else:
             if name == "reason":
                 value = REASON_LABELS.get(value, value)
-            lines.append(f"{label}：{_value_text(value, None, limit)}" if label else _value_text(value, None, limit))
+            lines.append(
+                f"{label}：{_value_text(value, None, limit)}" if label else _value_text(value, None, limit)
+            )
     return lines
 
 
@@ -281,7 +297,11 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         nonlocal exported
         for entry in entries[: EXPORT_MAX_ROWS + 1].iterator(chunk_size=2000):
             if exported == EXPORT_MAX_ROWS:
-                yield (None, None, f"超过 {EXPORT_MAX_ROWS} 条，只导出了最新的 {EXPORT_MAX_ROWS} 条；请缩小日期范围分批导出")
+                yield (
+                    None,
+                    None,
+                    f"超过 {EXPORT_MAX_ROWS} 条，只导出了最新的 {EXPORT_MAX_ROWS} 条；请缩小日期范围分批导出",
+                )
                 return
             exported += 1
             yield (

@@ -46,7 +46,7 @@ class OverrideForm(StyledForm):
         label="当天安排",
         choices=[("1", "上班（调休）"), ("0", "放假")],
         coerce=lambda value: value == "1",
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         initial="0",
     )
     name = forms.CharField(label="名称", max_length=64, required=False, help_text="如：春节、国庆节调休")
@@ -110,7 +110,9 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
             verb = "已设置" if created else "已更新"
             messages.success(request, f"{verb}：{workdays_label(day)} {kind}")
             if not workdays.covered(day.year):
-                messages.info(request, f"{day.year} 年不在节假日数据包范围内，请逐日录入该年全部放假与调休安排")
+                messages.info(
+                    request, f"{day.year} 年不在节假日数据包范围内，请逐日录入该年全部放假与调休安排"
+                )
             return redirect(_calendar_url(day.year, day.month))
         messages.error(request, "未保存：请检查表单中的错误")
     else:
