@@ -8,7 +8,8 @@ like a missing one. Writes go through org.actions. Statuses:
 - 403 — the row is visible but the caller may not change it (logged as DENIED);
 - 409 — well-formed input the current data refuses (a duplicate name, code, 工号 or account; a move
   under the unit's own subtree; the last administrator);
-- 422 — input that does not match the schema; 400 — an org-chart file that cannot be imported.
+- 422 — input that does not match the schema; 400 — a body that is not JSON, or an org-chart file
+  that cannot be imported.
 
 Every input string excludes control characters in its schema, so the spec promises exactly what
 the server accepts (PostgreSQL, for one, cannot store NUL).
@@ -22,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from ninja import Field, File, Path, Query, Router, Schema, UploadedFile
-from pydantic import ConfigDict
+from pydantic import BeforeValidator, ConfigDict, StrictBool, model_validator
 
 from core import audit
 from core.models import AuditAction
@@ -48,9 +49,12 @@ router = Router()
 
 MAX_ID = 2**63 - 1  # bigint primary keys
 INT32 = 2**31 - 1  # IntegerField columns are 32-bit on PostgreSQL
-# No control characters; at least one visible character for names.
-TEXT = r"^[^\x00-\x1f\x7f]*$"
-NAME = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+# No control characters (C0, DEL, C1); names need one character that is not blank. Blanks are
+# listed, not written \s, since regex engines disagree on what \s covers (U+0085, for one).
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
+_BLANK = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+TEXT = f"^[^{_CONTROL}]*$"
+NAME = f"^[^{_CONTROL}]*[^{_CONTROL}{_BLANK}][^{_CONTROL}]*$"
 USERNAME = r"^[A-Za-z0-9_.@+-]+$"
 # The ASCII subset of what django.core.validators.validate_email accepts, or nothing.
 EMAIL = (
@@ -60,8 +64,17 @@ EMAIL = (
 
 Kind = Literal[tuple(UnitKind.values)]  # type: ignore[valid-type]
 RoleCode = Literal[tuple(Role.values)]  # type: ignore[valid-type]
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-Int32 = Annotated[int, Field(ge=-INT32, le=INT32)]
+
+
+def _not_bool(value: Any) -> Any:
+    # Lax integers take true/false; the spec says integer, and JSON's booleans are not integers.
+    if isinstance(value, bool):
+        raise ValueError("须为整数")
+    return value
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_not_bool)]
+Int32 = Annotated[int, Field(ge=-INT32, le=INT32), BeforeValidator(_not_bool)]
 
 
 def _name(max_length: int) -> Any:
@@ -72,9 +85,23 @@ def _text(max_length: int) -> Any:
     return Annotated[str, Field(max_length=max_length, pattern=TEXT)]
 
 
-class InputSchema(Schema):
+class QuerySchema(Schema):
     # Python's regex engine, as the generators of clients and tests read patterns the same way.
     model_config = ConfigDict(regex_engine="python-re")
+
+
+class BodySchema(QuerySchema):
+    """A JSON body. Its booleans are StrictBool: lax parsing would take 0 or "no", which the spec
+    does not allow (integers stay lax, since JSON calls 5.0 an integer too)."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(cls, values: Any, handler: Any, info: Any) -> Any:
+        # Replaces ninja's root validator for bodies: with `from_attributes` on, a JSON array
+        # would otherwise pass as an object that sent no fields.
+        if not isinstance(values, dict):
+            raise ValueError("请求体须为 JSON 对象")
+        return handler(values)
 
 
 # --- output -----------------------------------------------------------------------------------------
@@ -232,7 +259,7 @@ class ImportOut(Schema):
 # --- input ------------------------------------------------------------------------------------------
 
 
-class PageQuery(InputSchema):
+class PageQuery(QuerySchema):
     limit: int = Field(50, ge=1, le=200, description="每页条数")
     offset: int = Field(0, ge=0, le=INT32, description="跳过的条数")
 
@@ -261,17 +288,17 @@ class AliasQuery(PageQuery):
     q: _text(50) = ""  # type: ignore[valid-type]
 
 
-class UnitIn(InputSchema):
+class UnitIn(BodySchema):
     name: _name(100)  # type: ignore[valid-type]
     short_name: _text(50) = ""  # type: ignore[valid-type]
     code: _text(32) | None = None  # type: ignore[valid-type]
     kind: Kind = UnitKind.SECTION.value
     parent_id: Id | None = None
     sort_order: Int32 = 0
-    is_coordinator: bool = False
+    is_coordinator: StrictBool = False
 
 
-class UnitPatch(InputSchema):
+class UnitPatch(BodySchema):
     """Only the fields sent are changed. `parent_id: null` moves the unit to the top level."""
 
     name: _name(100) = None  # type: ignore[valid-type]
@@ -280,11 +307,11 @@ class UnitPatch(InputSchema):
     kind: Kind = None  # type: ignore[assignment]
     parent_id: Id | None = None
     sort_order: Int32 = None  # type: ignore[assignment]
-    is_active: bool = None  # type: ignore[assignment]
-    is_coordinator: bool = None  # type: ignore[assignment]
+    is_active: StrictBool = None  # type: ignore[assignment]
+    is_coordinator: StrictBool = None  # type: ignore[assignment]
 
 
-class PersonIn(InputSchema):
+class PersonIn(BodySchema):
     name: _name(64)  # type: ignore[valid-type]
     unit_id: Id
     title: _text(64) = ""  # type: ignore[valid-type]
@@ -297,7 +324,7 @@ class PersonIn(InputSchema):
     )
 
 
-class PersonPatch(InputSchema):
+class PersonPatch(BodySchema):
     """Only the fields sent are changed."""
 
     name: _name(64) = None  # type: ignore[valid-type]
@@ -307,10 +334,10 @@ class PersonPatch(InputSchema):
     email: Annotated[str, Field(max_length=254, pattern=EMAIL)] = None  # type: ignore[assignment]
     employee_no: _text(32) | None = None  # type: ignore[valid-type]
     sort_order: Int32 = None  # type: ignore[assignment]
-    is_active: bool = None  # type: ignore[assignment]
+    is_active: StrictBool = None  # type: ignore[assignment]
 
 
-class RoleIn(InputSchema):
+class RoleIn(BodySchema):
     person_id: Id
     role: RoleCode
     unit_id: Id
@@ -320,7 +347,8 @@ class RoleIn(InputSchema):
 # --- helpers ----------------------------------------------------------------------------------------
 
 READ = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+# 400: a body that is not JSON at all (ninja: "Cannot parse request body").
+WRITE = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _page(qs: QuerySet, query: PageQuery) -> dict[str, Any]:

@@ -99,6 +99,12 @@ class RoleAssignmentForm(ScopedModelForm):
         model = RoleAssignment
         fields = ["role", "unit", "note"]
         field_classes = {"unit": UnitChoiceField}
+        widgets = {"note": forms.TextInput(attrs={"placeholder": "说明（可选），如：分管宣传"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [("", "选择角色"), *Role.choices]
+        self.fields["unit"].empty_label = "选择负责单位"
 
 
 class AliasForm(ActionValidatedMixin, StyledModelForm):

@@ -96,14 +96,14 @@ def _log_forged(request: HttpRequest, form: forms.BaseForm, *fields: str) -> Non
 
 
 def _tree_order(units: list[Unit]) -> list[Unit]:
-    """Units in tree order (siblings by sort order, then name), each with `level` from the visible roots."""
+    """Units in tree order (siblings by sort order, then creation), each with `level` from the visible roots."""
     ids = {u.pk for u in units}
     children: dict[int | None, list[Unit]] = defaultdict(list)
     for unit in units:
         # A unit whose parent is out of view is shown as a root of what the user sees.
         children[unit.parent_id if unit.parent_id in ids else None].append(unit)
     for siblings in children.values():
-        siblings.sort(key=lambda u: (u.sort_order, u.name), reverse=True)
+        siblings.sort(key=lambda u: (u.sort_order, u.pk), reverse=True)  # reversed: popped from a stack
     ordered: list[Unit] = []
     stack: list[tuple[Unit, int]] = [(u, 0) for u in children[None]]
     while stack:
@@ -145,7 +145,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     if filtered:
         units = [u for u in units if (not kind or u.kind == kind)
                  and (not q or q in u.name or q in u.short_name or q in (u.code or ""))]
-        units.sort(key=lambda u: (u.path.count("/"), u.sort_order, u.name))
+        units.sort(key=lambda u: (u.depth, u.sort_order, u.pk))
         for unit in units:
             unit.level = 0  # type: ignore[attr-defined]
     else:
@@ -171,7 +171,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     children = (
         unit.children.visible_to(request.user, "view")
         .annotate(people_count=Count("people", filter=Q(people__is_active=True)))
-        .order_by("sort_order", "name")
+        .order_by("sort_order", "pk")
     )
     holders = RoleAssignment.objects.filter(unit=unit).select_related("person__unit").order_by("role", "person__name")
     aliases = UnitAlias.objects.filter(Q(unit=unit) | Q(unit_kind=unit.kind))

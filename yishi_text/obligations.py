@@ -28,13 +28,13 @@ FREQUENCIES = ("daily", "weekly", "monthly", "bimonthly", "quarterly", "semiannu
 
 _CN = "一两二三四五六七八九十百"
 _NUM = rf"(?:\d+|[{_CN}]+)"
-# Counted units of an activity (1次, 一期, 6场…). Not 个/项: "1个专题" counts things, not occurrences.
-_UNIT = "次期场轮篇批回遍堂趟"
+# Counted units of an activity (1次, 一期, 6场, 3条…). Not 个/项: "1个专题" counts things, not occurrences.
+_UNIT = "次期场轮篇批回遍堂趟条份"
 _LEAST_BEFORE = "至少|不少于|不低于|最少|不下于|不得少于"
 
 _OPEN = "“‘《（(【「『〔"
 _CLOSE = "”’》）)】」』〕"
-_SENTENCE_END = "。；;！？!?\n"
+_SENTENCE_END = "。；;！？!?.\n"
 _CLAUSE_END = "，,：:"
 
 # Verbs that make 年度/季度/月度/半年 an adverb of time ("年度开展…") rather than a noun modifier.
@@ -49,7 +49,7 @@ _MARKER_RE = re.compile(
     rf"|(?P<slogan>一(?P<slogan_period>周|月|季度?|年)(?:(?P<slogan_n>{_NUM})(?P<slogan_u>[{_UNIT}])"
     r"|一(?=[\u4e00-\u9fff])(?![日号月年周])))"
     r"|(?P<daily>每(?:日|天|个工作日)|逐日|按日)"
-    r"|(?P<semimonthly>每半个?月|每(?:两|二|2)周|每双周|半月)"
+    r"|(?P<semimonthly>每半个?月|每(?:两|二|2)周|每双周|半月一次)"  # not bare 半月: 《半月谈》
     r"|(?P<weekly>每(?:一)?周|每(?:个)?星期|每(?:个)?礼拜|按周|逐周)"
     r"|(?P<bimonthly>每(?:两|二|2)个?月|每双月|双月(?!刊)|隔月)"
     r"|(?P<quarterly>每(?:个|一)?季度?|每(?:三|3)个月|按季度?|逐季度?)"
@@ -58,14 +58,14 @@ _MARKER_RE = re.compile(
     r"|(?P<yearly>每(?:一)?年度?|每学年|按年度?|逐年)"
     # conditional ones, checked against their context in _accept()
     r"|(?P<half_year_bare>(?<![上下每])半年(?!度))"
-    r"|(?P<timing>年初|年中(?![央国共华心])|年底|年末|岁末|上半年|下半年|第?[一二三四1-4]季度(?:末|初)?"
-    r"|(?:1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])月(?:(?:[1-3]?\d)日)?(?:份|底|末|初|中旬|上旬|下旬)?"
+    r"|(?P<timing>(?:年初|年中(?![央国共华心])|年底|年末|岁末|上半年|下半年|第?[一二三四1-4]季度(?:末|初)?"
+    r"|(?:1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])月(?:(?:[1-3]?\d)日)?(?:份|底|末|初|中旬|上旬|下旬)?)"
     r"(?:前|以前|之前|内)?)"
     r"|(?P<adverb>年度|季度|月度)"
     r"|(?P<whole_year>全年|年内)"
 )
 _COUNT_RE = re.compile(
-    rf"(?P<least>{_LEAST_BEFORE})?\s*(?<![第每新统唯同逐])(?P<num>{_NUM})\s*(?P<unit>[{_UNIT}])(?!性)"
+    rf"(?P<least>{_LEAST_BEFORE})?\s*(?<![第每统唯同逐])(?P<num>{_NUM})\s*(?P<unit>[{_UNIT}])(?!性)"
     r"(?P<plus>及以上|以上)?"
 )
 # 每位干部, 每份简报, 每次会议, 人均: counts per person or per instance, not per period.
@@ -83,7 +83,9 @@ _NOT_ACTOR_START_RE = re.compile(
     r"召开|举办|实行|实施|推行|强化|优化|做好|抓好|确保|针对|定期|在|于|从|为|以)"
 )
 _LEADING_FILLER_RE = re.compile(r"^(?:并且|并|同时|此外|另外|且|还|要|另|均)+")
-_TRAILING_MODAL_RE = re.compile(r"(?:原则上|要求|必须|需要|应当|坚持|带头|至少|一般|须|需|应|要|均|都|将|可)+$")
+# Words between the actor and the marker: "县委网信办要实行7×24小时…", "各科室均每月…". Not 组织 (基层党组织).
+_TRAILING_MODAL_RE = re.compile(
+    r"(?:原则上|要求|必须|需要|应当|坚持|带头|至少|一般|须|需|应|要|均|都|将|可|实行|实施|推行|执行|落实|开展|建立)+$")
 _COUNT_ONLY_RE = re.compile(rf"^(?:且|并且)?(?:{_LEAST_BEFORE})?\s*{_NUM}\s*[{_UNIT}](?:及以上|以上)?$")
 
 _PERCENT_RE = re.compile(
@@ -92,7 +94,7 @@ _PERCENT_RE = re.compile(
 )
 _COUNT_TARGET_RE = re.compile(
     rf"(?P<cmp>不少于|不低于|至少|达到|超过|不得少于)\s*(?P<num>\d+(?:\.\d+)?|[{_CN}]+)\s*"
-    r"(?P<unit>人次|学时|课时|小时|万人|万|次|期|场|轮|篇|批|回|个|项|人|家|条|件|名|所|部|集|分|天)"
+    r"(?P<unit>人次|学时|课时|小时|万人|万|次|期|场|轮|篇|批|回|个|项|人|家|条|件|名|所|部|集|分|天)(?!之)"
 )
 _AT_LEAST_WORDS = ("不低于", "不少于", "高于", "超过", "至少", "不得少于")
 
@@ -156,6 +158,8 @@ def _split(text: str, start: int, end: int, cuts: str) -> list[tuple[int, int]]:
             continue
         elif ch == "," and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
             continue  # 1,000
+        elif ch == "." and not (0 < i < len(text) - 1 and not text[i - 1].isascii() and not text[i + 1].isascii()):
+            continue  # an ASCII dot ends a sentence only between Chinese characters (not 1.5, not v2.0)
         spans.append((begin, i))
         begin = i + 1
     spans.append((begin, end))
@@ -254,39 +258,76 @@ def _group(markers: list[_Marker]) -> list[list[_Marker]]:
 
 def extract_obligations(text: str) -> list[Obligation]:
     """Every obligation in `text`, in reading order."""
-    found: list[Obligation] = []
-    seen: set[tuple[str, int | None, str]] = set()
+    return analyse(text)[0]
+
+
+def extract_targets(text: str) -> list[Target]:
+    """Percent figures anywhere, and compared counts ("不少于4篇") in clauses that hold no obligation."""
+    return analyse(text)[1]
+
+
+def analyse(text: str) -> tuple[list[Obligation], list[Target]]:
+    """Obligations and targets of `text` in one pass (a target never repeats a clause's obligation)."""
+    obligations: list[Obligation] = []
+    targets: list[Target] = []
+    seen_obligations: set[tuple[str, int | None, str]] = set()
+    seen_targets: set[tuple[str, float, str]] = set()
     for s_start, s_end in sentences(text):
         parts = clauses(text, s_start, s_end)
-        for index in range(len(parts)):
-            for obligation in _clause_obligations(text, parts, index):
+        for (c_start, c_end), found in zip(parts, _sentence_obligations(text, parts), strict=True):
+            for obligation in found:
                 key = (obligation.frequency, obligation.times, obligation.quote)
-                if key not in seen:
-                    seen.add(key)
-                    found.append(obligation)
-    return found
+                if key not in seen_obligations:
+                    seen_obligations.add(key)
+                    obligations.append(obligation)
+            for target in _clause_targets(text[c_start:c_end], bool(found)):
+                target_key = (target.quote, float(target.value), target.unit)
+                if target_key not in seen_targets:
+                    seen_targets.add(target_key)
+                    targets.append(target)
+    return obligations, targets
 
 
-def _clause_obligations(text: str, parts: list[tuple[int, int]], index: int) -> list[Obligation]:
+def _sentence_obligations(text: str, parts: list[tuple[int, int]]) -> list[list[Obligation]]:
+    """Obligations per clause of one sentence.
+
+    A clause that only adds a count ("……，全年不少于12次") names no activity: it takes the one of the
+    clause before it ("组织开展网评员培训，全年不少于4次" → yearly × 4 of 组织开展网评员培训).
+    """
+    result: list[list[Obligation]] = []
+    for index in range(len(parts)):
+        if index == 0:
+            fallback = ""
+        elif result[-1]:
+            fallback = result[-1][-1].activity
+        else:
+            p_start, p_end = parts[index - 1]
+            fallback = _shorten(text[p_start:p_end])
+        result.append(_clause_obligations(text, parts, index, fallback))
+    return result
+
+
+def _clause_obligations(text: str, parts: list[tuple[int, int]], index: int, fallback: str) -> list[Obligation]:
     c_start, c_end = parts[index]
     clause = text[c_start:c_end]
     markers = _markers(clause)
     if not markers:
         return []
     groups = sorted(_group(markers), key=lambda g: g[0].start)
-    result = []
+    result: list[Obligation] = []
     for k, group in enumerate(groups):
         # The first obligation keeps the clause head (its subject); later ones start at their marker.
         span_start = 0 if k == 0 else min(m.start for m in group)
         span_end = min(m.start for m in groups[k + 1]) if k + 1 < len(groups) else len(clause)
-        obligation = _obligation(text, parts, index, c_start + span_start, c_start + span_end, group)
+        obligation = _obligation(text, parts, index, c_start + span_start, c_start + span_end, group,
+                                 result[-1].activity if result else fallback)
         if obligation is not None:
             result.append(obligation)
     return result
 
 
 def _obligation(text: str, parts: list[tuple[int, int]], index: int, start: int, end: int,
-                group: list[_Marker]) -> Obligation | None:
+                group: list[_Marker], fallback: str) -> Obligation | None:
     # Cut between two markers of one clause ("每月1次和全年12次"): drop the joining word too.
     start, end = _strip_span(text, start, end, "和及与并" if end < parts[index][1] else "")
     span = text[start:end]
@@ -309,19 +350,27 @@ def _obligation(text: str, parts: list[tuple[int, int]], index: int, start: int,
         return None  # 贯穿全年 is no cadence
     frequency = periodic.frequency or "yearly"  # a lone 年底/上半年 happens once in the plan's year
     activity = _activity(text, parts, index, span, marker_start, marker_end, count)
-    if not activity:
+    if not activity and (periodic.frequency is None or count is None):
         return None  # 截至年底 / a marker with nothing to do after it
     actor, quote_start = _actor(text, parts, index, span[:marker_start], start)
     times = periodic.times if periodic.times is not None else (to_int(count.group("num")) if count else None)
     at_least = bool(count and (count.group("least") or count.group("plus"))) or _least_before(span, count)
     timing = next((m.timing for m in group if m.timing), None)
-    return Obligation(frequency=frequency, times=times, at_least=at_least, activity=activity, actor=actor,
-                      quote=text[quote_start:quote_end], timing=timing)
+    return Obligation(frequency=frequency, times=times, at_least=at_least, activity=activity or fallback,
+                      actor=actor, quote=text[quote_start:quote_end], timing=timing)
 
 
 def _count(span: str, after: int) -> re.Match[str] | None:
     """The count of the activity: the first one after the marker, else one before it."""
-    return _COUNT_RE.search(span, after) or _COUNT_RE.search(span, 0, after)
+    counts = [m for m in _COUNT_RE.finditer(span) if not _false_count(span, m)]
+    return next((m for m in counts if m.start() >= after), None) or next(iter(counts), None)
+
+
+def _false_count(span: str, m: re.Match[str]) -> bool:
+    """新一轮 (a new round), 一条主线/一批 in passing, 三会一课's 一课: not counts of the activity."""
+    before = span[: m.start("num")]
+    return (m.group("unit") == "轮" and before.endswith("新")) or (
+        m.group("unit") in "条批" and m.group("num") == "一" and not m.group("least"))
 
 
 def _least_before(span: str, count: re.Match[str] | None) -> bool:
@@ -343,7 +392,7 @@ def _activity(text: str, parts: list[tuple[int, int]], index: int, span: str, ma
     after = _tidy(re.sub(rf"^(?:{_LEAST_BEFORE})", "", _tidy(after)))
     before = span[:marker_start]
     verb = next((v for v in _LIGHT_VERBS if before.endswith(v)), "")
-    if verb:  # 开展年度形势研判
+    if verb and not _is_actor(before.strip()):  # 开展年度形势研判 (but 基层党组织每月… names an actor)
         return _shorten(verb + after)
     if len(after) > 2:
         return _shorten(after)
@@ -408,23 +457,6 @@ def _is_actor(phrase: str) -> bool:
 
 
 # ---------------------------------------------------------------- targets
-
-
-def extract_targets(text: str) -> list[Target]:
-    """Percent figures anywhere, and compared counts ("不少于4篇") in clauses that hold no obligation."""
-    found: list[Target] = []
-    seen: set[tuple[str, float, str]] = set()
-    for s_start, s_end in sentences(text):
-        parts = clauses(text, s_start, s_end)
-        for index, (c_start, c_end) in enumerate(parts):
-            clause = text[c_start:c_end]
-            has_obligation = bool(_clause_obligations(text, parts, index))
-            for target in _clause_targets(clause, has_obligation):
-                key = (target.quote, float(target.value), target.unit)
-                if key not in seen:
-                    seen.add(key)
-                    found.append(target)
-    return found
 
 
 def _clause_targets(clause: str, has_obligation: bool) -> list[Target]:

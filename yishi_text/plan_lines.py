@@ -33,15 +33,20 @@ _NUMBERED_RES = (
 # The plan's own name: "2026年市政府机关意识形态工作要点", "法院2026年意识形态工作要点(提纲)".
 TITLE_WORDS_RE = re.compile(r"要点|工作计划|工作安排|任务清单|工作方案|实施方案|工作提纲|责任清单")
 _TITLE_MAX = 70
-_OUTLINE_MARKER_RE = re.compile(r"^(?:目\s*录|提\s*纲|要点提纲|内容提要|目录提纲)[:：]?$")
+# Lines that only announce a part of the document: the outline, or the full text after it.
+_OUTLINE_MARKER_RE = re.compile(r"^(?:目\s*录|提\s*纲|要点提纲|内容提要|目录提纲|正\s*文|全\s*文)[:：]?$")
 _PAGE_NUMBER_RE = re.compile(r"^(?:[-—–－\s]*\d{1,3}[-—–－\s]*|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+)$")
 # Editorial notes left in drafts ("过渡句:…"): the note goes, the sentence stays.
 _EDITOR_LABEL_RE = re.compile(r"(?:过渡句|过渡语|过渡段)\s*[:：]\s*")
 _LINE_LABEL_RE = re.compile(r"^(?:导语|小标题|正文)\s*[:：]\s*")
+_ATTACHMENT_RE = re.compile(r"^附\s*件\s*[0-9一二三四五六七八九十]*\s*(?:[:：]|$)")
+_DATE_LINE_RE = re.compile(r"^(?:(?:19|20)\d{2}|[〇零○一二三四五六七八九]{4})\s*年\s*[0-9一二三四五六七八九十]{1,3}\s*月"
+                           r"\s*[0-9一二三四五六七八九十]{1,3}\s*日$")
 _MARKDOWN_RE = re.compile(r"^#{1,6}\s+|\*\*")
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
 _ORG_SUFFIX_RE = re.compile(r"(?:委员会|党委|党组|支部|委|部|局|厅|办|院|中心|机关|政府|学校|大学|医院|公司|集团|会)$")
 SENTENCE_PUNCT = "。！？!?；;"
+_FRAMING_RE = re.compile(r"^(?:围绕|按照|根据|结合|聚焦|针对|对照|依托|通过|为了|为|在|以|坚持以)")
 _TERMINAL = "。！？!?；;…：:"
 
 
@@ -65,6 +70,8 @@ class CleanResult:
     title_found: bool
     editor_labels: int
     page_numbers: int
+    trailer: list[str]  # 落款 (signature, date) cut from the end
+    attachment: str = ""  # the "附件…" line where the plan ends and an attachment begins
 
 
 def clean_lines(text: str) -> CleanResult:
@@ -84,8 +91,35 @@ def clean_lines(text: str) -> CleanResult:
             raw_lines.append(line)
     raw_lines = _join_bare_numbers(raw_lines)
     lines = [classify(i, line) for i, line in enumerate(raw_lines)]
+    attachment = _cut_attachment(lines)
+    trailer = _cut_trailer(lines)
     title, found = _mark_title(lines)
-    return CleanResult(lines, title, found, labels, pages)
+    return CleanResult(lines, title, found, labels, pages, trailer, attachment)
+
+
+def _cut_attachment(lines: list[Line]) -> str:
+    """Drop an attachment (任务分工表…) that follows the plan: from a "附件" line after numbered content.
+
+    Before any numbered line, "附件：××要点" is the plan itself (a notice that wraps it), so it stays.
+    """
+    seen_numbered = False
+    for pos, line in enumerate(lines):
+        seen_numbered = seen_numbered or line.numbered
+        if seen_numbered and line.kind == TEXT and _ATTACHMENT_RE.match(line.text):
+            del lines[pos:]
+            return line.text
+    return ""
+
+
+def _cut_trailer(lines: list[Line]) -> list[str]:
+    """Drop the 落款 at the end: a date line, and the organ's name just above it."""
+    if not lines or lines[-1].kind != TEXT or not _DATE_LINE_RE.match(lines[-1].text):
+        return []
+    trailer = [lines.pop().text]
+    if lines and lines[-1].kind == TEXT and len(lines[-1].text) <= 30 and _ORG_SUFFIX_RE.search(lines[-1].text) \
+            and not re.search(r"[。，,；;：:]", lines[-1].text):
+        trailer.insert(0, lines.pop().text)
+    return trailer
 
 
 def classify(index: int, line: str) -> Line:
@@ -148,6 +182,10 @@ def _mark_title(lines: list[Line]) -> tuple[str, bool]:
             below.kind = TITLE  # "（提纲）" / "（征求意见稿）"
             parts.append(below.text)
         return "".join(parts), True
+    first = lines[0] if lines else None
+    if first is not None and first.kind == TEXT and len(first.text) <= 40 and not re.search(r"[。，,；;：:]", first.text):
+        first.kind = TITLE  # a title without 要点/计划 in it; plans.py warns
+        return first.text, False
     return "", False
 
 
@@ -162,18 +200,33 @@ def ends_open(text: str) -> bool:
 
 
 def split_heading(rest: str, limit: int = 40) -> tuple[str, str, bool]:
-    """ "标题。正文" → (标题, 正文, False); a long first sentence → (its first clause, all of it, True).
+    """Split a numbered line into (title, inline text, derived).
 
-    The third value says the title was derived rather than written, so the body keeps the whole line.
+    * "标题。正文……" → (标题, 正文……, False)
+    * "标题" or "标题，副标题" without a full stop → (the line, "", False): a heading on its own line
+    * one sentence with commas, or too long for a title ("每月开展1次集中学习，全年不少于12次。")
+      → (its first clause, the whole sentence, True): the title is derived, the text keeps it all
     """
     cut = _first_stop(rest, "。！？!?：:")
-    if cut is not None and cut <= limit:
+    if cut is not None and cut <= limit and rest[cut + 1:].strip():
         return rest[:cut].strip(), rest[cut + 1:].strip(), False
-    if len(rest) <= limit and not re.search(r"[。；;]", rest):
-        return rest.strip().rstrip("。"), "", False
-    clause_end = _first_stop(rest, "，,；;。：:")
-    head = rest[:clause_end] if clause_end is not None and clause_end <= limit else rest[:limit]
-    return head.strip(), rest.strip(), True
+    is_sentence = rest.endswith(tuple(SENTENCE_PUNCT)) or (cut is not None and rest[cut + 1:].strip() != "")
+    if not is_sentence and len(rest) <= limit * 3 // 2:
+        return rest.strip(), "", False
+    sentence = rest.rstrip(SENTENCE_PUNCT)
+    if is_sentence and len(sentence) <= limit and _first_stop(sentence, "，,；;") is None:
+        return sentence.strip(), "", False  # a short one-sentence item; plan_structure keeps it as text too
+    return _derived_title(rest, limit), rest.strip(), True
+
+
+def _derived_title(sentence: str, limit: int) -> str:
+    """The first clause that says what is done: framing clauses ("围绕六五环境日等节点") are skipped."""
+    clauses = [c.strip() for c in re.split(r"[，,；;。：:]", sentence) if c.strip()]
+    for clause in clauses:
+        if len(clause) <= limit and not _FRAMING_RE.match(clause):
+            return clause
+    head = clauses[0] if clauses else sentence
+    return head if len(head) <= limit else head[:limit]
 
 
 def short_title(heading: str) -> str:
@@ -195,6 +248,13 @@ def _first_stop(text: str, stops: str) -> int | None:
             depth = max(0, depth - 1)
         elif ch == '"':
             straight = not straight
-        elif ch in stops and not depth and not straight:
+        elif depth or straight:
+            continue
+        elif ch in stops or (ch == "." and "。" in stops and _ascii_full_stop(text, i)):
             return i
     return None
+
+
+def _ascii_full_stop(text: str, i: int) -> bool:
+    """ "开展警示教育.各股室……": an ASCII dot between Chinese characters ends a sentence (not 1.5, not v2.0)."""
+    return 0 < i < len(text) - 1 and not text[i - 1].isascii() and not text[i + 1].isascii()

@@ -63,6 +63,8 @@ _LAZY = {
     "xlsx_response": "core.exports.xlsx",
     "OfficialDocument": "core.exports.docx",
     "docx_response": "core.exports.docx",
+    "docx_to_pdf": "core.exports.docx",
+    "PdfConversionError": "core.exports.docx",
 }
 
 

@@ -19,6 +19,9 @@ Layout (GB/T 9704-2012 §5, §7):
   in its 页面设置 → 文档网格 dialog (579 twips = 28.95 pt per line; charSpace -842 with 16 pt body
   text). Body paragraphs also use an exact 28.95 pt line spacing, so renderers that ignore the grid
   (ONLYOFFICE and some converters do) still set 22 lines.
+- LibreOffice gives each CJK character whole grid cells (a 16 pt glyph in Word's 15.79 pt cell took
+  two, so its PDFs showed 14 widely spaced characters per line): text on the grid is set at 98 %
+  width, and the title is taken off the grid, so LibreOffice also sets 28 × 22 (see LO_CELL_TWIPS).
 - Title 2号 (22 pt) 方正小标宋简体, centred; body 3号 (16 pt) 仿宋_GB2312, first line indented two
   characters; headings 一、 黑体, （一） 楷体_GB2312, 1. 仿宋 bold, （1） 仿宋, all 3号.
 - Page numbers "— 1 —" in 4号 半角 宋体 digits from a PAGE field, as the standard says: odd pages
@@ -29,17 +32,27 @@ Fonts: python-docx's `font.name` only sets the Latin slots (w:ascii/w:hAnsi); Ch
 East Asian slot, so every run sets `w:eastAsia` in its rFonts as well. The real font names are kept
 (users open the file in Word or WPS, where they exist); the font table adds an alternative name for
 each (仿宋_GB2312 → 仿宋 …) because current Windows ships 仿宋/楷体 without the _GB2312 suffix.
+
+PDF previews: `docx_to_pdf(data)` converts with headless LibreOffice; core/exports/fonts.conf maps the
+公文 font names to the installed Noto CJK fonts for that conversion only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import math
+import os
 import re
+import shutil
+import signal
+import subprocess
+import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any, Literal
 
 from django.http import HttpResponse
@@ -85,6 +98,21 @@ LINE_PITCH_TWIPS = TEXT_HEIGHT_TWIPS // LINES_PER_PAGE  # 579 = 28.95 pt
 # charSpace: how much each character cell differs from the body font size, in 1/4096 pt.
 CHAR_SPACE = math.floor((TEXT_WIDTH_TWIPS / 20 / CHARS_PER_LINE - BODY_PT) * 4096)  # -842
 CHAR_PITCH_PT = BODY_PT + CHAR_SPACE / 4096  # 15.79 pt
+
+# LibreOffice reads the same grid but lays it out differently from Word (checked with 7.4):
+# - it decodes charSpace as whole points (the high bits) plus a fraction truncated to whole twips, so
+#   its grid cell is 315 twips = 15.75 pt, a little narrower than Word's 15.79 pt;
+# - instead of adding charSpace to every character as Word does, it gives each CJK character as many
+#   whole cells as its advance needs. A 16 pt glyph in a 15.75 pt cell takes two cells, so a line
+#   held 14 characters with a gap after each, and a 31.6 pt (2-character) indent took three cells.
+# Runs on the grid are therefore set at 98 % width (16 pt × 0.98 = 15.68 pt fits one cell). Under the
+# OOXML grid rules Word and WPS still add charSpace to each (slightly narrower) character, so they keep
+# 28 characters per line (29 × 15.47 pt > 442 pt); the glyphs differ from 100 % by 0.3 pt. Absolute
+# indents are one twip per character short of whole LibreOffice cells; Word and WPS use the *Chars
+# attributes.
+LO_CELL_TWIPS = BODY_PT * 20 + (CHAR_SPACE >> 12) * 20 + (CHAR_SPACE & 0xFFF) * 20 // 0xFFF  # 315
+GRID_CHAR_SCALE = min(100, math.floor(100 * LO_CELL_TWIPS / (BODY_PT * 20)))  # 98 %
+INDENT_CHAR_TWIPS = LO_CELL_TWIPS - 1  # 314 twips = 15.7 pt
 
 # The dash line of the page number sits 7 mm below the 版心 (§7.5): the footer's bottom edge is
 # about half a 4号 line below that.
@@ -134,6 +162,24 @@ _PPR_AFTER_SNAP = (
     "w:pPrChange",
 )
 _RPR_AFTER_LANG = ("w:eastAsianLayout", "w:specVanish", "w:oMath")
+_RPR_AFTER_W = (
+    "w:kern",
+    "w:position",
+    "w:sz",
+    "w:szCs",
+    "w:highlight",
+    "w:u",
+    "w:effect",
+    "w:bdr",
+    "w:shd",
+    "w:fitText",
+    "w:vertAlign",
+    "w:rtl",
+    "w:cs",
+    "w:em",
+    "w:lang",
+    *_RPR_AFTER_LANG,
+)
 
 
 def _set_fonts(rpr: Any, east_asia: str, latin: str | None = None) -> None:
@@ -160,6 +206,15 @@ def _set_size(rpr: Any, pt: float) -> None:
         size_cs.set(qn("w:val"), half_points)
 
 
+def _set_scale(rpr: Any, percent: int) -> None:
+    """Character width in percent (w:w, Word's 字符缩放)."""
+    scale = rpr.find(qn("w:w"))
+    if scale is None:
+        scale = parse_xml(f"<w:w {nsdecls('w')}/>")
+        rpr.insert_element_before(scale, *_RPR_AFTER_W)
+    scale.set(qn("w:val"), str(percent))
+
+
 def _set_lang(rpr: Any) -> None:
     lang = rpr.find(qn("w:lang"))
     if lang is None:
@@ -170,7 +225,8 @@ def _set_lang(rpr: Any) -> None:
 
 
 def _no_grid(paragraph: Any) -> None:
-    """Take a paragraph off the document grid (tables, footers: they must not snap to 28.95 pt)."""
+    """Take a paragraph off the document grid (title, tables, footers: they must not snap to 28.95 pt
+    lines, and LibreOffice would spread characters larger than the 15.75 pt cell over two cells)."""
     ppr = paragraph._p.get_or_add_pPr()
     if ppr.find(qn("w:snapToGrid")) is None:
         ppr.insert_element_before(parse_xml(f'<w:snapToGrid {nsdecls("w")} w:val="0"/>'), *_PPR_AFTER_SNAP)
@@ -178,14 +234,15 @@ def _no_grid(paragraph: Any) -> None:
 
 def _indent_chars(paragraph: Any, *, first_line: int = 0, right: int = 0, left: int = 0) -> None:
     """Indents in characters. Word and WPS use the *Chars attributes (they follow the grid); the twips
-    values are for renderers that only know absolute indents."""
+    values are for renderers that only know absolute indents. LibreOffice rounds an indent up to whole
+    grid cells, so the twips value stays just below n of its 15.75 pt cells."""
     fmt = paragraph.paragraph_format
     if first_line:
-        fmt.first_line_indent = Pt(CHAR_PITCH_PT * first_line)
+        fmt.first_line_indent = Twips(round(INDENT_CHAR_TWIPS * first_line))
     if right:
-        fmt.right_indent = Pt(CHAR_PITCH_PT * right)
+        fmt.right_indent = Twips(round(INDENT_CHAR_TWIPS * right))
     if left:
-        fmt.left_indent = Pt(CHAR_PITCH_PT * left)
+        fmt.left_indent = Twips(round(INDENT_CHAR_TWIPS * left))
     ind = paragraph._p.get_or_add_pPr().get_or_add_ind()
     if first_line:
         ind.set(qn("w:firstLineChars"), str(first_line * 100))
@@ -396,7 +453,11 @@ class OfficialDocument:
 
     # --- content ---------------------------------------------------------------------------------
 
-    def _run(self, paragraph: Any, text: str, font: str, size: float, *, bold: bool = False) -> Any:
+    def _run(
+        self, paragraph: Any, text: str, font: str, size: float, *, bold: bool = False, on_grid: bool = True
+    ) -> Any:
+        """A run; `on_grid` runs (body-size text in paragraphs on the document grid) are set at
+        GRID_CHAR_SCALE width so LibreOffice gives each character one grid cell, as Word does."""
         lines = text.split("\n")
         run = paragraph.add_run(lines[0])
         for line in lines[1:]:
@@ -405,6 +466,8 @@ class OfficialDocument:
         rpr = run._r.get_or_add_rPr()
         _set_fonts(rpr, font, self.fonts.latin)
         _set_size(rpr, size)
+        if on_grid and GRID_CHAR_SCALE < 100:
+            _set_scale(rpr, GRID_CHAR_SCALE)
         if bold:
             run.bold = True
         return run
@@ -419,7 +482,10 @@ class OfficialDocument:
         """The title: 2号 小标宋, centred; break long titles with "\\n" into a trapezoid or diamond."""
         paragraph = self._paragraph(align=WD_ALIGN_PARAGRAPH.CENTER)
         paragraph.paragraph_format.keep_with_next = True
-        self._run(paragraph, text, self.fonts.title, TITLE_PT)
+        # Off the grid: Word would only take 0.2 pt off each 22 pt character, LibreOffice would give
+        # each one two 15.75 pt cells. The exact 28.95 pt line spacing still holds the title lines.
+        _no_grid(paragraph)
+        self._run(paragraph, text, self.fonts.title, TITLE_PT, on_grid=False)
         if not self.document.core_properties.title:
             self.document.core_properties.title = text.replace("\n", "")
         if blank_line_after:
@@ -531,7 +597,9 @@ class OfficialDocument:
                 fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
                 fmt.first_line_indent = Pt(0)
                 _no_grid(paragraph)
-                self._run(paragraph, _cell_text(value), self.fonts.body, font_size, bold=header)
+                self._run(
+                    paragraph, _cell_text(value), self.fonts.body, font_size, bold=header, on_grid=False
+                )
 
         header_row = table.rows[0]
         header_row._tr.get_or_add_trPr().append(parse_xml(f"<w:tblHeader {nsdecls('w')}/>"))
@@ -549,11 +617,16 @@ class OfficialDocument:
         date_text = format_chinese_date(date)
         offset = 4 + (text_width_chars(date_text) - text_width_chars(org)) / 2
         org_paragraph = self._paragraph(align=WD_ALIGN_PARAGRAPH.RIGHT)
+        org_paragraph.paragraph_format.keep_with_next = True  # never leave the date alone on a page
         _indent_chars(org_paragraph, right=max(0.0, offset))
         self._run(org_paragraph, org, self.fonts.body, BODY_PT)
         date_paragraph = self._paragraph(align=WD_ALIGN_PARAGRAPH.RIGHT)
         _indent_chars(date_paragraph, right=4)
         self._run(date_paragraph, date_text, self.fonts.body, BODY_PT)
+        # Right-aligned single lines need no character grid; off it, LibreOffice no longer pads each
+        # run of digits ("2026", "1", "5") to whole grid cells. The exact line spacing still holds.
+        _no_grid(org_paragraph)
+        _no_grid(date_paragraph)
 
     # --- output ----------------------------------------------------------------------------------
 
@@ -571,3 +644,85 @@ def docx_response(filename: str, data: bytes) -> HttpResponse:
     if not filename.lower().endswith(".docx"):
         filename += ".docx"
     return attachment_response(filename, data, DOCX_CONTENT_TYPE)
+
+
+# --- PDF previews with LibreOffice --------------------------------------------------------------------
+
+FONTCONFIG_FILE = Path(__file__).with_name("fonts.conf")
+PDF_TIMEOUT_SECONDS = 120
+
+
+class PdfConversionError(RuntimeError):
+    """The server could not turn a .docx into a PDF; the message is Chinese and safe to show."""
+
+
+def find_soffice() -> str | None:
+    """Path of LibreOffice's `soffice` (Debian: libreoffice-writer-nogui), or None."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def docx_to_pdf(data: bytes, *, timeout: float = PDF_TIMEOUT_SECONDS) -> bytes:
+    """Convert .docx bytes to PDF bytes with headless LibreOffice, for previews and layout checks.
+
+    Each call runs its own LibreOffice with a throw-away profile in a temporary directory, so calls
+    never wait on each other's profile lock, and FONTCONFIG_FILE points at core/exports/fonts.conf,
+    which maps the 公文 font names to installed Noto CJK fonts. Takes about 2 s per document. Raises
+    PdfConversionError when LibreOffice is missing, fails or runs longer than `timeout` seconds (its
+    whole process group is then killed).
+    """
+    soffice = find_soffice()
+    if soffice is None:
+        raise PdfConversionError(
+            "服务器未安装 LibreOffice（找不到 soffice 命令），无法生成 PDF 预览。"
+            "请管理员安装 libreoffice-writer-nogui 和 fonts-noto-cjk。"
+        )
+    with tempfile.TemporaryDirectory(prefix="yishi-pdf-") as tmp:
+        workdir = Path(tmp)
+        source = workdir / "document.docx"
+        source.write_bytes(data)
+        outdir = workdir / "out"
+        env = dict(os.environ)
+        env["FONTCONFIG_FILE"] = str(FONTCONFIG_FILE)
+        if not os.access(env.get("HOME") or "/nonexistent", os.W_OK):
+            env["HOME"] = str(workdir)  # e.g. a service account without a home directory
+        command = [
+            soffice,
+            f"-env:UserInstallation={(workdir / 'profile').as_uri()}",
+            "--headless",
+            "--invisible",
+            "--nologo",
+            "--nodefault",
+            "--nolockcheck",
+            "--norestore",
+            "--convert-to",
+            "pdf:writer_pdf_Export",
+            "--outdir",
+            str(outdir),
+            str(source),
+        ]
+        # soffice is a shell script that starts oosplash, which starts soffice.bin: run them in their
+        # own session so a timeout can kill all of them.
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=workdir,
+            start_new_session=True,
+        )
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):  # it may have ended just now
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise PdfConversionError(f"LibreOffice 转换 PDF 超时（超过 {timeout:g} 秒），已中止。") from None
+        pdf = outdir / "document.pdf"
+        if process.returncode != 0 or not pdf.is_file():
+            detail = (stderr or stdout).decode(errors="replace").strip()[-500:]
+            raise PdfConversionError(
+                f"LibreOffice 转换 PDF 失败（退出码 {process.returncode}）"
+                + (f"：{detail}" if detail else "。")
+            )
+        return pdf.read_bytes()

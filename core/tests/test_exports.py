@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 import shutil
 import subprocess
+import sys
 import zipfile
 import zoneinfo
 from pathlib import Path
@@ -146,6 +148,8 @@ def _sample_document() -> OfficialDocument:
         [(1, "专题学习", "宣传科", datetime.date(2026, 3, 31)), (2, "舆情研判", "信息科", None)],
         widths_mm=[15, 81, 30, 30],
     )
+    # No punctuation: every full line of this paragraph holds exactly 28 Han characters.
+    doc.paragraph("党的创新理论武装头脑指导实践推动工作" * 8)
     for _ in range(30):
         doc.paragraph("这是用于撑满多页的正文内容。" * 5)
     doc.signature("中共测试机关党组", datetime.date(2026, 1, 5))
@@ -220,13 +224,52 @@ def test_fonts_sizes_and_indents(sample_docx):
     fonts = run._r.rPr.find(qn("w:rFonts"))
     assert fonts.get(qn("w:ascii")) == "仿宋_GB2312" and fonts.get(qn("w:hAnsi")) == "仿宋_GB2312"
     assert body._p.pPr.find(qn("w:ind")).get(qn("w:firstLineChars")) == "200"
-    assert body.paragraph_format.first_line_indent.pt == pytest.approx(2 * official.CHAR_PITCH_PT, abs=0.1)
+    # The absolute value (for renderers without the *Chars attributes) stays below two LibreOffice
+    # grid cells, which LibreOffice would otherwise round up to three.
+    assert body.paragraph_format.first_line_indent.twips == 2 * official.INDENT_CHAR_TWIPS == 628
+    assert body.paragraph_format.first_line_indent.pt == pytest.approx(2 * official.CHAR_PITCH_PT, abs=0.3)
     assert "第二段。" in by_text
 
     normal = document.styles["Normal"]
     assert normal.font.size.pt == 16
     assert normal.paragraph_format.line_spacing.pt == pytest.approx(28.95, abs=0.01)
     assert normal.element.rPr.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "仿宋_GB2312"
+
+
+def test_grid_text_fits_libreoffice_cells(sample_docx):
+    """LibreOffice gives a CJK character as many whole grid cells as its advance needs; its cell is
+    315 twips (charSpace −842 decoded as −1 pt + 15 twips), so text on the grid is set at 98 % width
+    and the title, whose 22 pt characters would take two cells each, is off the grid."""
+    assert official.LO_CELL_TWIPS == 315 and official.GRID_CHAR_SCALE == 98
+    assert official.BODY_PT * 20 * official.GRID_CHAR_SCALE / 100 <= official.LO_CELL_TWIPS
+    # Word adds charSpace to each 98 % character: 28 still fit a line, 29 do not.
+    advance = official.BODY_PT * official.GRID_CHAR_SCALE / 100 + official.CHAR_SPACE / 4096
+    assert 28 * advance <= official.TEXT_WIDTH_TWIPS / 20 < 29 * advance
+
+    document = Document(io.BytesIO(sample_docx))
+    by_text = {p.text: p for p in document.paragraphs if p.text}
+
+    def scale(run) -> str | None:
+        element = run._r.rPr.find(qn("w:w"))
+        return None if element is None else element.get(qn("w:val"))
+
+    def snaps(paragraph) -> bool:
+        element = paragraph._p.pPr.find(qn("w:snapToGrid"))
+        return element is None or element.get(qn("w:val")) not in ("0", "false")
+
+    for text in ("市委宣传部：", "一、总体情况", "（一）学习教育", "第一段。"):
+        paragraph = by_text[text]
+        assert snaps(paragraph) and all(scale(run) == "98" for run in paragraph.runs), text
+    # The right-aligned signature lines need no character grid (LibreOffice would pad the digits).
+    for text in ("中共测试机关党组", "2026年1月5日"):
+        paragraph = by_text[text]
+        assert not snaps(paragraph) and all(scale(run) == "98" for run in paragraph.runs), text
+    title = next(p for p in document.paragraphs if "落实情况的报告" in p.text)
+    assert not snaps(title) and scale(title.runs[0]) is None
+    cell = document.tables[0].rows[1].cells[1].paragraphs[0]
+    assert not snaps(cell) and scale(cell.runs[0]) is None
+    rpr = by_text["第一段。"].runs[0]._r.rPr
+    assert [child.tag.split("}")[1] for child in rpr] == ["rFonts", "w", "sz", "szCs"]  # schema order
 
 
 def test_page_numbers_in_footer(sample_docx):
@@ -299,31 +342,118 @@ def test_helpers():
     assert unquote(response["Content-Disposition"].split("''")[1]) == "报告.docx"
 
 
-def _soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
+# --- PDF (LibreOffice + poppler-utils) ---------------------------------------------------------------
+
+_POPPLER = ("pdfinfo", "pdftotext", "pdffonts")
+needs_pdf_tools = pytest.mark.skipif(
+    official.find_soffice() is None or any(shutil.which(tool) is None for tool in _POPPLER),
+    reason="LibreOffice 或 poppler-utils 未安装（apt install libreoffice-writer-nogui poppler-utils fonts-noto-cjk）",
+)
+_PAGE_NUMBER = re.compile(r"^\s*—\s*\d+\s*—\s*$")
 
 
-@pytest.mark.skipif(_soffice() is None, reason="LibreOffice 未安装（apt install libreoffice-writer-nogui）")
-def test_libreoffice_converts_the_document_to_pdf(sample_docx, tmp_path: Path):
-    source = tmp_path / "报告.docx"
-    source.write_bytes(sample_docx)
-    profile = tmp_path / "lo-profile"
-    result = subprocess.run(
-        [
-            _soffice(),
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(source),
-        ],
+def _poppler(tool: str, pdf: Path, *args: str) -> str:
+    return subprocess.run(
+        [tool, *args, str(pdf), *(["-"] if tool == "pdftotext" else [])],
         capture_output=True,
-        timeout=180,
-        check=False,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+
+
+def _han(line: str) -> int:
+    return sum(1 for ch in line if "\u4e00" <= ch <= "\u9fff")
+
+
+@pytest.fixture(scope="module")
+def sample_pdf(sample_docx, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("pdf") / "报告.pdf"
+    path.write_bytes(official.docx_to_pdf(sample_docx))
+    return path
+
+
+@needs_pdf_tools
+def test_pdf_pages_are_a4(sample_pdf: Path):
+    assert sample_pdf.read_bytes().startswith(b"%PDF")
+    info = _poppler("pdfinfo", sample_pdf)
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    assert pages >= 4  # the sample is a multi-page document
+    sizes = re.findall(
+        r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts",
+        _poppler("pdfinfo", sample_pdf, "-f", "1", "-l", str(pages)),
+        re.M,
     )
-    pdf = tmp_path / "报告.pdf"
-    assert result.returncode == 0, result.stderr.decode(errors="replace")
-    assert pdf.exists() and pdf.stat().st_size > 1000
-    assert pdf.read_bytes().startswith(b"%PDF")
+    assert len(sizes) == pages
+    for width, height in sizes:  # A4 = 595.3 × 841.9 pt
+        assert float(width) == pytest.approx(595.3, abs=0.5)
+        assert float(height) == pytest.approx(841.9, abs=0.5)
+
+
+@needs_pdf_tools
+def test_pdf_has_28_characters_per_line_and_22_lines_per_page(sample_pdf: Path):
+    """LibreOffice lays the grid out like Word: at most 28 Han characters on a body line (a full
+    line of plain text has 28), at most 22 body lines a page, and full pages have exactly 22."""
+    pages = _poppler("pdftotext", sample_pdf, "-layout").split("\f")[:-1]
+    assert len(pages) >= 4
+    per_page = []
+    for page in pages:
+        lines = [line for line in page.splitlines() if line.strip()]
+        assert _PAGE_NUMBER.match(lines[-1]), lines[-1]  # "— n —" in the footer
+        body = [line for line in lines if not _PAGE_NUMBER.match(line)]
+        per_page.append(len(body))
+        assert max(_han(line) for line in body) <= 28
+    assert max(per_page) == 22 and per_page.count(22) >= 3, per_page
+    widest = max(_han(line) for page in pages for line in page.splitlines())
+    assert 26 <= widest <= 28
+    # The paragraph without punctuation (144 characters): 26 after the two-character indent, then 28.
+    plain = set("党的创新理论武装头脑指导实践推动工作")
+    counts = [
+        _han(line)
+        for page in pages
+        for line in page.splitlines()
+        if line.strip() and set(line.strip()) <= plain
+    ]
+    assert counts == [26, 28, 28, 28, 28, 6], counts
+
+
+@needs_pdf_tools
+def test_pdf_embeds_the_substitute_fonts(sample_pdf: Path):
+    rows = _poppler("pdffonts", sample_pdf).splitlines()[2:]
+    assert rows
+    names = [row.split()[0] for row in rows]
+    assert all(row.split()[-5] == "yes" for row in rows), rows  # the "emb" column
+    # fonts.conf maps 仿宋_GB2312/宋体/小标宋 to Noto Serif CJK and 黑体 to Noto Sans CJK; nothing falls
+    # back to the generic default (DejaVu) as it does without the mapping.
+    assert any("NotoSerifCJK" in name for name in names) and any("NotoSansCJK" in name for name in names)
+    assert not any("DejaVu" in name for name in names), names
+
+
+def test_docx_to_pdf_without_libreoffice(monkeypatch):
+    monkeypatch.setattr(official, "find_soffice", lambda: None)
+    with pytest.raises(official.PdfConversionError, match="未安装 LibreOffice"):
+        official.docx_to_pdf(b"PK")
+
+
+def _fake_soffice(tmp_path: Path, body: str) -> str:
+    script = tmp_path / "soffice"
+    script.write_text("#!/bin/sh\n" + body + "\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_docx_to_pdf_reports_failures(monkeypatch, tmp_path: Path):
+    soffice = _fake_soffice(tmp_path, 'echo "Error: source file could not be loaded" >&2; exit 1')
+    monkeypatch.setattr(official, "find_soffice", lambda: soffice)
+    with pytest.raises(official.PdfConversionError, match="转换 PDF 失败.*could not be loaded"):
+        official.docx_to_pdf(b"PK")
+
+
+def test_docx_to_pdf_times_out_and_passes_the_font_config(monkeypatch, tmp_path: Path):
+    seen = tmp_path / "env"
+    sleep = f"{sys.executable} -c 'import time; time.sleep(30)'"
+    soffice = _fake_soffice(tmp_path, f'echo "$FONTCONFIG_FILE" > {seen}; {sleep} & wait')
+    monkeypatch.setattr(official, "find_soffice", lambda: soffice)
+    with pytest.raises(official.PdfConversionError, match="超时"):
+        official.docx_to_pdf(b"PK", timeout=1)
+    assert Path(seen.read_text().strip()) == official.FONTCONFIG_FILE and official.FONTCONFIG_FILE.is_file()

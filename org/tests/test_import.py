@@ -174,7 +174,7 @@ def test_cycle_through_existing_units_is_refused(world):
         (SimpleUploadedFile("org.csv", "\ufeff单位名称,姓名\r\n".encode(), content_type="text/csv"), "没有数据行"),
         (SimpleUploadedFile("org.txt", b"abc", content_type="text/plain"), "不支持的文件类型"),
         (SimpleUploadedFile("org.xlsx", b"not a zip file at all", content_type="application/zip"), "文件内容与扩展名不符"),
-        (SimpleUploadedFile("org.csv", "name,unit\r\nx,y\r\n".encode(), content_type="text/csv"), "无法识别的列"),
+        (SimpleUploadedFile("org.csv", b"name,unit\r\nx,y\r\n", content_type="text/csv"), "无法识别的列"),
         (SimpleUploadedFile("org.csv", "姓名,职务\r\n张三,科长\r\n".encode(), content_type="text/csv"), "缺少必需的列：单位名称"),
         (SimpleUploadedFile("org.csv", b"\xff\xfe\x00\x00bad", content_type="text/csv"), "文件内容不是文本"),
     ],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -21,11 +23,12 @@ def person_of(user):
 
 def test_admin_sees_whole_tree_indented_with_counts(world, login):
     body = login(world.admin).get("/org/").content.decode()
-    for name in ("测试机关", "机关党组", "办公室", "宣传科", "网络组", "信息科"):
-        assert name in body
-    # tree order: 网络组 right below its parent 宣传科
-    assert body.index("宣传科") < body.index("网络组") < body.index("信息科") or body.index("信息科") < body.index("宣传科")
-    assert 'data-unit="%d"' % world.unit_a_child.pk in body
+    rows = re.findall(r'data-unit="(\d+)"', body)
+    # tree order: each unit right after its parent, siblings in creation order
+    expected = [world.root, world.party, world.office, world.unit_a, world.unit_a_child, world.unit_b]
+    assert rows == [str(u.pk) for u in expected]
+    assert 'padding-left: 48px' in body  # 网络组, two levels down
+    assert 'data-people-count>2<' in body  # 宣传科: head and staff
 
 
 def test_staff_tree_shows_only_own_unit(world, login):
