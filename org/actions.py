@@ -23,7 +23,7 @@ from django.db import IntegrityError, models, transaction
 from core import audit
 from core.models import AuditAction, User
 from core.roles import Perm, Role
-from core.scoping import forget_access, has_perm, unit_in_scope
+from core.scoping import forget_access, has_perm, scope_unit_ids, unit_in_scope
 from org.choices import UnitKind
 from org.models import Person, RoleAssignment, Unit, UnitAlias
 
@@ -46,6 +46,19 @@ def can_manage_org(user: Any) -> bool:
 
 def can_change_person_in(user: Any, unit_id: int | None) -> bool:
     return has_perm(user, Perm.ORG_CHANGE_PERSON) and unit_in_scope(user, unit_id, "change")
+
+
+def can_add_people(user: Any) -> bool:
+    """May the user add people to at least one unit (the form then offers exactly those units)?"""
+    return has_perm(user, Perm.ORG_CHANGE_PERSON) and scope_unit_ids(user, "change") != set()
+
+
+def log_forged_units(user: Any, fields: dict[str, Any], *, path: str, object_type: str = "org.unit",
+                     object_id: Any = "") -> None:
+    """Existing units outside the user's scope were submitted (typed or forged): log the attempt."""
+    if fields:
+        audit.record(AuditAction.DENIED, object_type=object_type, object_id=object_id, actor=user,
+                     changes={"reason": "提交了不在权限范围内的单位", "fields": fields, "path": path})
 
 
 def deny(user: Any, message: str, *, obj: models.Model | None = None, object_type: str = "",

@@ -20,16 +20,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from ninja import Field, File, Path, Query, Router, Schema, UploadedFile
 from pydantic import BeforeValidator, ConfigDict, StrictBool, model_validator
 
-from core import audit
-from core.models import AuditAction
-from core.roles import Perm, Role
-from core.scoping import has_perm, scope_unit_ids
+from core.roles import Role
 from org.actions import (
+    can_add_people,
     can_change_person_in,
     can_manage_org,
     deny,
@@ -40,8 +38,10 @@ from org.actions import (
     do_remove_role,
     do_update_person,
     do_update_unit,
+    log_forged_units,
 )
 from org.choices import UnitKind
+from org.forms import aliases_for, filter_people, people_for
 from org.importers import ImportRejected
 from org.models import Person, RoleAssignment, Unit, UnitAlias
 
@@ -368,22 +368,13 @@ def _units() -> Any:
     return Unit.objects.annotate(people_count=Count("people", filter=Q(people__is_active=True)))
 
 
-def _people(request: HttpRequest) -> QuerySet:
-    return (
-        Person.objects.visible_to(request.auth, "view")
-        .select_related("unit", "user")
-        .prefetch_related(Prefetch("roles", queryset=RoleAssignment.objects.select_related("unit")))
-    )
-
-
 def _unit_in_scope(request: HttpRequest, unit_id: int, field: str, action: str) -> Unit | tuple[int, dict]:
     """The active unit `unit_id` if the caller may act on it; else a 404 answer (a forged id is logged)."""
     unit = Unit.objects.visible_to(request.auth, action).filter(pk=unit_id, is_active=True).first()  # type: ignore[arg-type]
     if unit is not None:
         return unit
     if Unit.objects.filter(pk=unit_id).exists():
-        audit.record(AuditAction.DENIED, object_type="org.unit", object_id=unit_id, actor=request.auth,
-                     changes={"reason": "提交了不在权限范围内的单位", "field": field, "path": request.path})
+        log_forged_units(request.auth, {field: unit_id}, path=request.path, object_id=unit_id)
     return 404, {"detail": {field: ["单位不存在、已停用或不在您的权限范围内"]}}
 
 
@@ -455,33 +446,25 @@ def update_unit(request: HttpRequest, payload: UnitPatch, id: int = Path(..., ge
 
 @router.get("/people", response={200: PersonPage, **READ}, summary="人员列表")
 def list_people(request: HttpRequest, query: Query[PersonQuery]) -> Any:
-    qs = _people(request)
-    q = query.q.strip()
-    if q:
-        qs = qs.filter(
-            Q(name__icontains=q) | Q(title__icontains=q) | Q(phone__icontains=q)
-            | Q(employee_no__icontains=q) | Q(user__username__icontains=q)
-        )
+    qs = people_for(request.auth)
+    unit = None
     if query.unit_id:
-        # A unit out of scope filters to nothing: the queryset is scoped already.
-        path = Unit.objects.filter(pk=query.unit_id).values_list("path", flat=True).first()
-        qs = qs.filter(unit__path__startswith=path) if path else qs.none()
-    if query.role:
-        qs = qs.filter(Exists(RoleAssignment.objects.filter(person=OuterRef("pk"), role=query.role)))
-    if query.active is not None:
-        qs = qs.filter(is_active=query.active)
-    return _page(qs, query)
+        # A unit out of scope filters to nothing: the people are scoped already.
+        unit = Unit.objects.filter(pk=query.unit_id).first()
+        if unit is None:
+            qs = qs.none()
+    return _page(filter_people(qs, q=query.q, unit=unit, role=query.role or "", active=query.active), query)
 
 
 @router.get("/people/{id}", response={200: PersonOut, **READ}, summary="人员详情")
 def get_person(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID)) -> Any:  # noqa: A002
-    return _people(request).get_visible_or_404(request.auth, "view", pk=id)
+    return people_for(request.auth).get_visible_or_404(request.auth, "view", pk=id)
 
 
 @router.post("/people", response={201: PersonCreatedOut, **WRITE}, summary="新增人员")
 def create_person(request: HttpRequest, payload: PersonIn) -> Any:
     user = request.auth
-    if not has_perm(user, Perm.ORG_CHANGE_PERSON) or scope_unit_ids(user, "change") == set():
+    if not can_add_people(user):
         deny(user, "无权新增人员", object_type="org.person")
     unit = _unit_in_scope(request, payload.unit_id, "unit_id", "change")
     if isinstance(unit, tuple):
@@ -493,7 +476,7 @@ def create_person(request: HttpRequest, payload: PersonIn) -> Any:
         )
     except ValidationError as exc:
         return 409, {"detail": _detail(exc)}
-    created = _people(request).get(pk=person.pk)
+    created = people_for(request.auth).get(pk=person.pk)
     created.temporary_password = password
     return 201, created
 
@@ -513,7 +496,7 @@ def update_person(request: HttpRequest, payload: PersonPatch, id: int = Path(...
         do_update_person(person, acting_user=request.auth, **changes)
     except ValidationError as exc:
         return 409, {"detail": _detail(exc)}
-    return _people(request).get(pk=person.pk)
+    return people_for(request.auth).get(pk=person.pk)
 
 
 # --- roles and aliases ------------------------------------------------------------------------------
@@ -562,14 +545,7 @@ def delete_role(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID)) -> A
 
 @router.get("/aliases", response={200: AliasPage, **READ}, summary="单位别名列表")
 def list_aliases(request: HttpRequest, query: Query[AliasQuery]) -> Any:
-    qs = UnitAlias.objects.select_related("unit").order_by("name")
-    ids = scope_unit_ids(request.auth, "view")
-    if ids is not None:
-        qs = qs.filter(Q(unit_id__in=sorted(ids)) | Q(unit__isnull=True))
-    q = query.q.strip()
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(unit__name__icontains=q))
-    return _page(qs, query)
+    return _page(aliases_for(request.auth, query.q), query)
 
 
 # --- import -----------------------------------------------------------------------------------------

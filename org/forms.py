@@ -7,10 +7,12 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.forms.models import construct_instance
 
 from core.forms import ScopedModelForm, StyledForm, StyledModelForm
 from core.roles import Role
+from core.scoping import scope_unit_ids
 from org.actions import USERNAME_HINT, USERNAME_RE
 from org.choices import UnitKind
 from org.models import Person, RoleAssignment, Unit, UnitAlias
@@ -149,3 +151,45 @@ class PeopleFilterForm(StyledForm):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = Unit.objects.visible_to(user, "view")
+
+
+# --- the filters behind the lists (shared by the pages and the API) -----------------------------------
+
+
+def people_for(user: Any) -> QuerySet:
+    """The people the user may see, with what a list row shows, in a constant number of queries."""
+    return (
+        Person.objects.visible_to(user, "view")
+        .select_related("unit", "user")
+        .prefetch_related(Prefetch("roles", queryset=RoleAssignment.objects.select_related("unit")))
+    )
+
+
+def filter_people(qs: QuerySet, *, q: str = "", unit: Unit | None = None, role: str = "",
+                  active: bool | None = True) -> QuerySet:
+    """`unit` covers its whole subtree; `active` None means both."""
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(name__icontains=q) | Q(title__icontains=q) | Q(phone__icontains=q)
+            | Q(employee_no__icontains=q) | Q(user__username__icontains=q)
+        )
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    if role:
+        qs = qs.filter(Exists(RoleAssignment.objects.filter(person=OuterRef("pk"), role=role)))
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return qs
+
+
+def aliases_for(user: Any, q: str = "") -> QuerySet:
+    """Aliases of the units the user may see, and the kind-wide ones (各科室), which name no unit."""
+    qs = UnitAlias.objects.select_related("unit").order_by("name")
+    ids = scope_unit_ids(user, "view")
+    if ids is not None:
+        qs = qs.filter(Q(unit_id__in=sorted(ids)) | Q(unit__isnull=True))
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(unit__name__icontains=q))
+    return qs

@@ -14,19 +14,18 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
-from core import audit
 from core.listing import paginate
-from core.models import AuditAction
-from core.roles import Perm, Role
-from core.scoping import access_for, has_perm, scope_unit_ids
+from core.roles import Role
+from core.scoping import access_for, scope_unit_ids
 from org.actions import (
+    can_add_people,
     can_change_person_in,
     can_manage_org,
     deny,
@@ -40,8 +39,8 @@ from org.actions import (
     do_remove_role,
     do_update_person,
     do_update_unit,
+    log_forged_units,
 )
-from org.choices import UnitKind
 from org.forms import (
     AliasForm,
     ImportForm,
@@ -50,7 +49,10 @@ from org.forms import (
     RoleAssignmentForm,
     UnitFilterForm,
     UnitForm,
+    aliases_for,
+    filter_people,
     forged_unit_ids,
+    people_for,
 )
 from org.importers import COLUMN_HELP, COLUMNS, ImportRejected, build_template
 from org.models import Person, RoleAssignment, Unit, UnitAlias
@@ -83,16 +85,11 @@ def _add_errors(form: forms.BaseForm, exc: ValidationError) -> None:
 
 
 def _log_forged(request: HttpRequest, form: forms.BaseForm, *fields: str) -> None:
-    """A unit id that exists but was not offered to this user was typed or forged: log it."""
-    forged = forged_unit_ids(form, *fields)
-    if forged:
-        audit.record(
-            AuditAction.DENIED,
-            object_type=form._meta.model._meta.label_lower if hasattr(form, "_meta") else "",
-            object_id=getattr(getattr(form, "instance", None), "pk", "") or "",
-            changes={"reason": "提交了不在权限范围内的单位", "fields": forged, "path": request.path},
-            actor=request.user,
-        )
+    log_forged_units(
+        request.user, forged_unit_ids(form, *fields), path=request.path,
+        object_type=form._meta.model._meta.label_lower,  # type: ignore[attr-defined]
+        object_id=getattr(form.instance, "pk", "") or "",  # type: ignore[attr-defined]
+    )
 
 
 def _tree_order(units: list[Unit]) -> list[Unit]:
@@ -112,14 +109,6 @@ def _tree_order(units: list[Unit]) -> list[Unit]:
         ordered.append(unit)
         stack.extend((child, level + 1) for child in children.get(unit.pk, []))
     return ordered
-
-
-def _people_queryset(user: Any) -> Any:
-    return (
-        Person.objects.visible_to(user, "view")
-        .select_related("unit", "user")
-        .prefetch_related(Prefetch("roles", queryset=RoleAssignment.objects.select_related("unit")))
-    )
 
 
 # --- units ------------------------------------------------------------------------------------------
@@ -143,8 +132,9 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     q, kind = data.get("q", "").strip(), data.get("kind", "")
     filtered = bool(q or kind)
     if filtered:
+        needle = q.casefold()
         units = [u for u in units if (not kind or u.kind == kind)
-                 and (not q or q in u.name or q in u.short_name or q in (u.code or ""))]
+                 and (not q or any(needle in (v or "").casefold() for v in (u.name, u.short_name, u.code)))]
         units.sort(key=lambda u: (u.depth, u.sort_order, u.pk))
         for unit in units:
             unit.level = 0  # type: ignore[attr-defined]
@@ -167,7 +157,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     unit = Unit.objects.get_visible_or_404(request.user, "view", pk=pk)
-    people = _people_queryset(request.user).filter(unit=unit)
+    people = people_for(request.user).filter(unit=unit)
     children = (
         unit.children.visible_to(request.user, "view")
         .annotate(people_count=Count("people", filter=Q(people__is_active=True)))
@@ -239,7 +229,7 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def unit_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
     unit = Unit.objects.get_visible_or_404(request.user, "view", pk=pk)
     _require_manage(request, unit)
     try:
@@ -264,25 +254,14 @@ def person_list(request: HttpRequest) -> HttpResponse:
     if form.is_bound:
         form.is_valid()  # a bad filter (say, a unit out of scope) is dropped and shown as an error
     data = getattr(form, "cleaned_data", {})
-    qs = _people_queryset(request.user)
-    q = (data.get("q") or "").strip()
-    if q:
-        qs = qs.filter(
-            Q(name__icontains=q) | Q(title__icontains=q) | Q(phone__icontains=q)
-            | Q(employee_no__icontains=q) | Q(user__username__icontains=q)
-        )
-    if data.get("unit"):
-        qs = qs.filter(unit__path__startswith=data["unit"].path)
-    if data.get("role"):
-        qs = qs.filter(Exists(RoleAssignment.objects.filter(person=OuterRef("pk"), role=data["role"])))
     active = data.get("active") or "1"
-    if active != "all":
-        qs = qs.filter(is_active=active == "1")
+    qs = filter_people(people_for(request.user), q=data.get("q", ""), unit=data.get("unit"), role=data.get("role", ""),
+                       active=None if active == "all" else active == "1")
     context = {
         "page_title": "人员",
         "tab": "people",
         "form": form,
-        "can_add": has_perm(request.user, Perm.ORG_CHANGE_PERSON) and scope_unit_ids(request.user, "change") != set(),
+        "can_add": can_add_people(request.user),
         **paginate(request, qs),
     }
     if request.htmx:  # type: ignore[attr-defined]
@@ -317,7 +296,7 @@ _PERSON_FIELDS = ("name", "unit", "title", "phone", "email", "employee_no", "sor
 @login_required
 def person_create(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not has_perm(user, Perm.ORG_CHANGE_PERSON) or scope_unit_ids(user, "change") == set():
+    if not can_add_people(user):
         _forbid(request, "无权新增人员")
     initial = {}
     unit_id = request.GET.get("unit", "")
@@ -437,18 +416,10 @@ def alias_list(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"已新增别名“{alias.name}”")
                 return redirect("org:alias_list")
-    qs = UnitAlias.objects.select_related("unit").order_by("name")
-    ids = scope_unit_ids(request.user, "view")
-    if ids is not None:
-        # Aliases of units out of view stay hidden; kind-wide aliases (各科室) name no unit.
-        qs = qs.filter(Q(unit_id__in=sorted(ids)) | Q(unit__isnull=True))
     q = request.GET.get("q", "").strip()[:50]
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(unit__name__icontains=q))
-    kind_labels = dict(UnitKind.choices)
     return render(request, "org/alias_list.html", {
         "page_title": "单位别名", "tab": "aliases", "form": form, "q": q, "can_manage": can_manage,
-        "kind_labels": kind_labels, **paginate(request, qs),
+        **paginate(request, aliases_for(request.user, q)),
     })
 
 
@@ -457,8 +428,6 @@ def alias_list(request: HttpRequest) -> HttpResponse:
 def alias_delete(request: HttpRequest, pk: int) -> HttpResponse:
     alias = UnitAlias.objects.filter(pk=pk).first()
     if alias is None or (alias.unit_id and not Unit.objects.visible_to(request.user).filter(pk=alias.unit_id).exists()):
-        from django.http import Http404
-
         raise Http404("记录不存在或无权访问")
     _require_manage(request, alias)
     do_delete_alias(alias, acting_user=request.user)

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "ninja",
     "core",
     "org",
+    "plans",
+    "ledger",
 ]
 
 MIDDLEWARE = [
