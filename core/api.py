@@ -91,9 +91,15 @@ def me(request: HttpRequest) -> dict[str, Any]:
 
 
 def _register_routers() -> None:
+    from ledger.api import router as ledger_router
+    from ledger.api_supervision import router as supervision_router
     from org.api import router as org_router
+    from plans.api import router as plans_router
 
     api.add_router("/org", org_router, tags=["组织"])
+    api.add_router("/plans", plans_router, tags=["工作要点"])
+    api.add_router("/ledger", ledger_router, tags=["任务台账"])
+    api.add_router("/ledger", supervision_router, tags=["督办"])
 
 
 _register_routers()

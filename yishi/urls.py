@@ -7,5 +7,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/", api.urls),
     path("org/", include("org.urls")),
+    path("plans/", include("plans.urls")),
+    path("ledger/", include("ledger.urls")),
     path("", include("core.urls")),
 ]

@@ -1,0 +1,5 @@
+"""Placeholder ledger API (being built)."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""Placeholder supervision API (being built)."""
+
+from ninja import Router
+
+router = Router()

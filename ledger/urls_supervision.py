@@ -1,0 +1,3 @@
+"""Supervision (督办), response rules and duty rosters; included by ledger/urls.py."""
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Placeholder plans API (being built)."""
+
+from ninja import Router
+
+router = Router()
