@@ -36,8 +36,13 @@ class Command(BaseCommand):
         password = demo_password()
         with transaction.atomic(), audit_context(actor=system_user(), via="command"):
             counts = self._load(password)
+        with transaction.atomic():
+            from plans.demo import load_demo_plan
+
+            plan = load_demo_plan(User.objects.get(username="admin"), Unit.objects.get(code=demo.ORGAN["code"]))
         lines = [
-            f"演示数据已就绪：{counts['units']} 个单位，{counts['people']} 名人员。",
+            f"演示数据已就绪：{counts['units']} 个单位，{counts['people']} 名人员"
+            + (f"；已导入《{plan.title}》。" if plan else "。"),
             f"演示账户统一密码：{password}",
         ]
         lines += [f"  {username:10} {label}" for username, label in demo.SHOWCASE]
