@@ -14,8 +14,11 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     access = access_for(user)
+    items = nav_for(user)
+    for item in items:
+        item["active"] = request.path.startswith(item["href"]) and item["href"] != "/"
     return {
-        "nav_items": nav_for(user),
+        "nav_items": items,
         "unread_count": user.notifications.filter(read_at__isnull=True).count(),
         "user_is_admin": access.is_admin,
         "can_view_audit": has_perm(user, Perm.AUDIT_VIEW),

@@ -17,23 +17,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from core import audit
 from core.models import AuditAction
 from core.roles import Perm
-from core.scoping import has_perm, scope_unit_ids
+from core.scoping import has_perm, scope_unit_ids, unit_in_scope
 from ledger.actions import bulk_create_tasks
 from ledger.choices import SourceKind, TaskStatus
 from ledger.models import Duty, Task
-from ledger.periods import periods_for
+from ledger.periods import Period, periods_for
 from org.models import Unit
 from plans import actors
 from plans.choices import DUTY_FREQUENCIES, AssignmentRole, Frequency, ImportStatus
 from plans.models import Assignment, Item, Obligation, Plan, PlanImport, Section, Target
+from yishi_text.plan_input import MAX_BYTES
 from yishi_text.plans import PlanReadError, parse_plan_file, parse_plan_text
 
 PLAN_PERM = Perm.ORG_MANAGE  # the coordinating office's administrators import plans
@@ -47,9 +48,30 @@ def obligation_key(quote: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()  # noqa: S324 - a fingerprint, not security
 
 
+IMPORT_DENIED = "仅系统管理员（牵头协调部门）可导入工作要点"
+MAX_NUMBER = 9999  # section and item numbers; a revision moves the old ones up by 10000 meanwhile
+
+
+def can_import(user: Any) -> bool:
+    return has_perm(user, PLAN_PERM)
+
+
 def _require_importer(user: Any) -> None:
-    if not has_perm(user, PLAN_PERM):
-        raise PermissionDenied("仅系统管理员（牵头协调部门）可导入工作要点")
+    if not can_import(user):
+        from org.actions import deny
+
+        deny(user, IMPORT_DENIED, object_type="plans.planimport")
+
+
+def _strip_nul(value: Any) -> Any:
+    """PostgreSQL cannot store U+0000 (or a lone surrogate) in text or jsonb; a decoded file may hold one."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    if isinstance(value, list):
+        return [_strip_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _strip_nul(v) for k, v in value.items()}
+    return value
 
 
 # --- step 1: parse into a draft -------------------------------------------------------------------
@@ -90,17 +112,24 @@ def start_import(
 ) -> PlanImport:
     """Parse an uploaded file or pasted text into a draft the user reviews. Raises ValidationError."""
     _require_importer(acting_user)
+    if not unit_in_scope(acting_user, unit.pk, "change"):
+        raise ValidationError("所属单位不存在或不在您的管理范围内")
+    if base_plan is not None and not unit_in_scope(acting_user, base_plan.unit_id, "change"):
+        raise ValidationError("要修订的计划不存在或不在您的管理范围内")
+    if data is None and len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
+        raise ValidationError(f"内容过大（{len(text.encode('utf-8', errors='replace')) / 1048576:.1f} MB），"
+                              "工作要点不应超过5 MB")
     try:
         if data is not None:
             parsed = parse_plan_file(data, filename or "plan.txt")
             raw = data
         else:
             parsed = parse_plan_text(text)
-            raw = text.encode("utf-8")
+            raw = text.encode("utf-8", "replace")
             filename = filename or "粘贴的文本"
     except PlanReadError as exc:
         raise ValidationError(str(exc)) from exc
-    plan_data = parsed.to_dict()
+    plan_data = _strip_nul(parsed.to_dict())
     if not plan_data.get("year"):
         plan_data["year"] = (base_plan.year if base_plan else timezone.localdate().year)
         plan_data["warnings"].append(f"未能从标题识别年度，按 {plan_data['year']} 年处理，请核对")
@@ -135,19 +164,37 @@ class DraftErrors:
 
 
 def validate_draft(data: dict[str, Any], allowed_units: set[int] | None) -> list[str]:
-    """Every problem of the edited draft, in Chinese; empty when it can be imported."""
+    """Every problem of the edited draft, in Chinese; empty when it can be imported.
+
+    `allowed_units` is the user's change scope (None: every unit); a unit must also exist and be active.
+    """
     errors = DraftErrors()
     if not (data.get("title") or "").strip():
         errors.add("标题不能为空")
     year = data.get("year")
-    if not isinstance(year, int) or not 2000 <= year <= 2100:
+    if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
         errors.add("年度无效")
+    sections = data.get("sections") or []
+    section_numbers = [s.get("number") for s in sections]
+    if len(set(section_numbers)) != len(section_numbers):
+        errors.add("板块序号重复")
+    if any(not _valid_number(n) for n in section_numbers):
+        errors.add(f"板块序号应为 1–{MAX_NUMBER} 的整数")
     items = _items(data)
     if not items:
         errors.add("没有可导入的条目")
     numbers = [item.get("number") for item in items]
     if len(set(numbers)) != len(numbers):
         errors.add("条目序号重复")
+    if any(not _valid_number(n) for n in numbers):
+        errors.add(f"条目序号应为 1–{MAX_NUMBER} 的整数")
+    unit_ids = {a.get("unit") for item in items for ob in item.get("obligations", []) for a in ob.get("assignments", [])}
+    existing = set(
+        Unit.objects.filter(pk__in=[u for u in unit_ids if _valid_number(u, 2**63 - 1)], is_active=True)
+        .values_list("pk", flat=True)
+    )
+    if allowed_units is not None:
+        existing &= allowed_units
     for item in items:
         label = f"第 {item.get('number')} 项"
         if not (item.get("title") or "").strip():
@@ -157,19 +204,27 @@ def validate_draft(data: dict[str, Any], allowed_units: set[int] | None) -> list
             if ob.get("frequency") not in FREQUENCIES:
                 errors.add(f"{where}：频次无效")
             times = ob.get("times")
-            if times is not None and (not isinstance(times, int) or not 1 <= times <= 1000):
+            if times is not None and (not _valid_number(times, 1000)):
                 errors.add(f"{where}：次数应为 1–1000 的整数")
             if not (ob.get("activity") or "").strip():
                 errors.add(f"{where}：事项不能为空")
             leads = [a for a in ob.get("assignments", []) if a.get("role") == AssignmentRole.LEAD]
             if not leads:
                 errors.add(f"{where}：请至少指定一个牵头（责任）单位")
+            seen: set[Any] = set()
             for a in ob.get("assignments", []):
                 if a.get("role") not in (AssignmentRole.LEAD, AssignmentRole.ASSIST):
                     errors.add(f"{where}：分工无效")
-                if allowed_units is not None and a.get("unit") not in allowed_units:
+                if a.get("unit") not in existing:
                     errors.add(f"{where}：单位不存在或不在您的管理范围内")
+                elif a.get("unit") in seen:
+                    errors.add(f"{where}：同一单位不能重复指定")
+                seen.add(a.get("unit"))
     return errors.messages
+
+
+def _valid_number(value: Any, high: int = MAX_NUMBER) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= high
 
 
 def update_draft(draft: PlanImport, data: dict[str, Any], *, acting_user: Any, expected_version: int) -> PlanImport:
@@ -251,6 +306,49 @@ def _default_start(year: int) -> datetime.date:
     return today if year == today.year else datetime.date(year, 1, 1)
 
 
+def generation_start(year: int) -> datetime.date:
+    """The first due date confirming a plan of `year` today generates tasks for."""
+    return _default_start(year)
+
+
+def due_periods(frequency: str, year: int, times: int | None, timing: str | None,
+                start: datetime.date) -> list[Period]:
+    """The periods an obligation generates tasks for: those of the year due on or after `start`."""
+    return [p for p in periods_for(frequency, year, times, timing) if p.due >= start]
+
+
+@dataclass
+class Estimate:
+    """What confirming one obligation will generate: tasks = periods × lead units, or duties."""
+
+    periods: int = 0
+    leads: int = 0
+    tasks: int = 0
+    duties: int = 0
+    target: int = 1  # the target count of each task (全年不少于12次 → 1 task with target 12)
+    first_due: datetime.date | None = None
+    last_due: datetime.date | None = None
+
+
+def estimate_obligation(ob: dict[str, Any], year: Any, start: datetime.date | None = None) -> Estimate:
+    leads = len({a.get("unit") for a in ob.get("assignments", []) if a.get("role") == AssignmentRole.LEAD})
+    estimate = Estimate(leads=leads)
+    frequency = ob.get("frequency")
+    if frequency not in FREQUENCIES or not isinstance(year, int) or not 2000 <= year <= 2100:
+        return estimate
+    if frequency in DUTY_FREQUENCIES:
+        estimate.duties = leads
+        return estimate
+    times = ob.get("times") if isinstance(ob.get("times"), int) else None
+    periods = due_periods(frequency, year, times, ob.get("timing"), start or generation_start(year))
+    estimate.periods = len(periods)
+    estimate.tasks = len(periods) * leads
+    if periods:
+        estimate.target = periods[0].target
+        estimate.first_due, estimate.last_due = periods[0].due, periods[-1].due
+    return estimate
+
+
 def _write_structure(plan: Plan, data: dict[str, Any]) -> tuple[dict[int, Section], dict[int, Item]]:
     sections: dict[int, Section] = {}
     items: dict[int, Item] = {}
@@ -317,6 +415,12 @@ def _generate(plan: Plan, obligations: Iterable[Obligation], start: datetime.dat
     tasks: list[Task] = []
     assists: dict[int, list[int]] = {}
     duties: list[Duty] = []
+    obligations = list(obligations)
+    ids = [o.pk for o in obligations]
+    # In a revision, regenerated obligations may still have started tasks and active duties: a
+    # (unit, period) that has its task already, or a unit already on duty, gets no second one.
+    covered = set(Task.objects.filter(obligation_id__in=ids).values_list("obligation_id", "unit_id", "period_label"))
+    on_duty = set(Duty.objects.filter(obligation_id__in=ids, is_active=True).values_list("obligation_id", "unit_id"))
     for obligation in obligations:
         assignment_rows = list(obligation.assignments.all())
         leads = [a.unit_id for a in assignment_rows if a.role == AssignmentRole.LEAD]
@@ -327,13 +431,13 @@ def _generate(plan: Plan, obligations: Iterable[Obligation], start: datetime.dat
             duties.extend(
                 Duty(unit_id=uid, title=obligation.activity, plan=plan, obligation=obligation, quote=obligation.quote,
                      frequency=obligation.frequency)
-                for uid in leads
+                for uid in leads if (obligation.pk, uid) not in on_duty
             )
             continue
-        for period in periods_for(obligation.frequency, plan.year, obligation.times, obligation.timing):
-            if period.due < start:
-                continue
+        for period in due_periods(obligation.frequency, plan.year, obligation.times, obligation.timing, start):
             for uid in leads:
+                if (obligation.pk, uid, period.label) in covered:
+                    continue
                 if helpers:
                     assists[len(tasks)] = helpers
                 tasks.append(
@@ -364,11 +468,18 @@ class PlanDiff:
     obligations_removed: list[str] = field(default_factory=list)
     obligations_changed: list[tuple[str, str]] = field(default_factory=list)
     obligations_kept: int = 0
+    obligations_reassigned: list[str] = field(default_factory=list)  # same text, other units
+    # What confirming does to the ledger (tasks not started = status 未开始 and nothing done yet):
+    tasks_updated: int = 0  # unstarted tasks of unchanged obligations, brought up to date
+    tasks_deleted: int = 0  # unstarted tasks of removed or changed obligations
+    tasks_kept: int = 0  # started tasks of removed or changed obligations: kept as they are
+    tasks_created: int = 0  # new tasks of added and changed obligations (from today for this year)
+    duties_created: int = 0
 
     @property
     def empty(self) -> bool:
         return not (self.items_added or self.items_removed or self.items_renamed or self.obligations_added
-                    or self.obligations_removed or self.obligations_changed)
+                    or self.obligations_removed or self.obligations_changed or self.obligations_reassigned)
 
 
 def _match(old: list[Obligation], new: list[tuple[int, dict[str, Any]]]) -> tuple[
@@ -415,15 +526,45 @@ def diff_plan(plan: Plan, data: dict[str, Any]) -> PlanDiff:
         elif old_items[number] != title:
             diff.items_renamed.append((f"{number}. {old_items[number]}", f"{number}. {title}"))
     diff.items_removed = [f"{n}. {t}" for n, t in old_items.items() if n not in new_items]
-    old = list(plan.obligations.select_related("item"))
+    old = list(plan.obligations.select_related("item").prefetch_related("assignments"))
     new = _flat_obligations(data)
     same, changed, removed = _match(old, new)
-    diff.obligations_kept = len(same)
+    reassigned = {idx for idx, o in same.items() if _assignment_set(o) != _draft_assignment_set(new[idx][1])}
+    diff.obligations_reassigned = [same[idx].quote for idx in sorted(reassigned)]
+    diff.obligations_kept = len(same) - len(reassigned)
     diff.obligations_changed = [(changed[i].quote, new[i][1].get("quote", "")) for i in changed]
     diff.obligations_added = [ob.get("quote") or ob.get("activity", "") for idx, (_, ob) in enumerate(new)
                               if idx not in same and idx not in changed]
     diff.obligations_removed = [o.quote for o in removed]
+    counts = {
+        row["obligation_id"]: row
+        for row in Task.objects.filter(obligation__plan=plan).values("obligation_id").annotate(
+            total=Count("pk"), unstarted=Count("pk", filter=Q(status=TaskStatus.NOT_STARTED, done_count=0))
+        )
+    }
+    empty = {"total": 0, "unstarted": 0}
+    for idx, obligation in same.items():
+        if idx not in reassigned:
+            diff.tasks_updated += counts.get(obligation.pk, empty)["unstarted"]
+    for obligation in [*changed.values(), *removed, *(same[idx] for idx in reassigned)]:
+        row = counts.get(obligation.pk, empty)
+        diff.tasks_deleted += row["unstarted"]
+        diff.tasks_kept += row["total"] - row["unstarted"]
+    start = generation_start(data["year"]) if isinstance(data.get("year"), int) else None
+    for idx, (_, ob) in enumerate(new):
+        if idx not in same or idx in reassigned:
+            estimate = estimate_obligation(ob, data.get("year"), start)
+            diff.tasks_created += estimate.tasks
+            diff.duties_created += estimate.duties
     return diff
+
+
+def _assignment_set(obligation: Obligation) -> set[tuple[int, str]]:
+    return {(a.unit_id, a.role) for a in obligation.assignments.all()}
+
+
+def _draft_assignment_set(ob: dict[str, Any]) -> set[tuple[int, str]]:
+    return {(a.get("unit"), a.get("role")) for a in ob.get("assignments", [])}
 
 
 def _update_unstarted(obligation: Obligation, item: Item, plan: Plan) -> int:
@@ -451,14 +592,18 @@ def _apply_revision(draft: PlanImport, acting_user: Any, start: datetime.date) -
     plan = Plan.objects.select_for_update().get(pk=draft.base_plan_id)
     data = draft.data
     result = ImportResult(plan)
-    old = list(plan.obligations.select_related("item"))
+    old = list(plan.obligations.select_related("item").prefetch_related("assignments"))
     new = _flat_obligations(data)
     same, changed, removed = _match(old, new)
+    # The same text mapped to other units is regenerated like a changed one.
+    reassigned = {idx for idx, o in same.items() if _assignment_set(o) != _draft_assignment_set(new[idx][1])}
     not_started = {"status": TaskStatus.NOT_STARTED, "done_count": 0}
-    # Removed obligations: their unstarted tasks go; started ones stay in the ledger, detached.
+    # Removed obligations: their unstarted tasks go; started ones stay in the ledger, detached;
+    # their duty rosters are switched off (the logs are kept).
     for obligation in removed:
         result.tasks_deleted += Task.objects.filter(obligation=obligation, **not_started).delete()[0]
         result.tasks_kept += Task.objects.filter(obligation=obligation).count()
+        Duty.objects.filter(obligation=obligation).update(is_active=False)
         obligation.delete()
     _retire_old_structure(plan)
     _, items = _write_structure(plan, data)
@@ -478,14 +623,21 @@ def _apply_revision(draft: PlanImport, acting_user: Any, start: datetime.date) -
                      "timing", "unresolved", "key"):
             setattr(existing, name, getattr(replacement, name))
         existing.save()
-        existing.assignments.all().delete()
+        Assignment.objects.filter(obligation=existing).delete()
         Assignment.objects.bulk_create(
             Assignment(obligation=existing, unit_id=a["unit"], role=a["role"]) for a in ob.get("assignments", [])
         )
+        getattr(existing, "_prefetched_objects_cache", {}).pop("assignments", None)  # read afresh in _generate
         Task.objects.filter(obligation=existing).exclude(**not_started).update(item=item, section=item.section)
-        if idx in changed:
-            # A changed cadence or count: its unstarted tasks are regenerated from the new text.
+        if idx in changed or idx in reassigned:
+            # A changed cadence, count or mapping: its unstarted tasks are regenerated from the new
+            # text; started ones stay (and keep their period: no second task is made for it).
             result.tasks_deleted += Task.objects.filter(obligation=existing, **not_started).delete()[0]
+            leads = [a["unit"] for a in ob.get("assignments", []) if a["role"] == AssignmentRole.LEAD]
+            stale_duties = Duty.objects.filter(obligation=existing, is_active=True)
+            if existing.frequency in DUTY_FREQUENCIES:
+                stale_duties = stale_duties.exclude(unit_id__in=leads)
+            stale_duties.update(is_active=False)
             regenerate.append(existing)
         else:
             result.tasks_updated += _update_unstarted(existing, item, plan)
@@ -502,4 +654,5 @@ def _apply_revision(draft: PlanImport, acting_user: Any, start: datetime.date) -
     plan.revision += 1
     plan.save()
     _generate(plan, regenerate, start, result)
+    result.flagged = Obligation.objects.filter(plan=plan, unresolved=True).count()
     return result

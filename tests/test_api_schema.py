@@ -15,7 +15,7 @@ import schemathesis
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance, status_code_conformance
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from core.tokens import do_create_token
 from yishi.wsgi import application
@@ -69,8 +69,4 @@ def test_api_conforms_to_its_spec(case: Any, admin_token: None) -> None:
         # "valid" file are rightly refused with 400 and row errors (tested in org/tests). Only this
         # one check is skipped, for this one operation; every other check still runs on it.
         excluded.append(positive_data_acceptance)
-    if case.operation.path == "/api/me":
-        # core/api.py's /me does not list 401 among its responses yet (the org endpoints do); the
-        # 401 itself is right. Remove once /me declares it.
-        excluded.append(status_code_conformance)
     case.call_and_validate(excluded_checks=excluded)
