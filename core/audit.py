@@ -85,13 +85,13 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def snapshot(instance: models.Model) -> dict[str, Any]:
-    """Field values as stored, with secrets masked, for diffs."""
+def snapshot(instance: models.Model, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Field values as stored (or as given in `values`, by attname), with secrets fingerprinted."""
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
         if field.name in getattr(instance, "audit_exclude", ()):
             continue
-        value = getattr(instance, field.attname)
+        value = values[field.attname] if values is not None else getattr(instance, field.attname)
         if field.name in getattr(instance, "audit_secret", ()) and value:
             # A fingerprint lets the diff see that a secret changed; `_mask` hides it before storing.
             value = "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()[:16]
@@ -197,12 +197,21 @@ class AuditedModel(models.Model):
     @classmethod
     def from_db(cls, db: str, field_names: Any, values: Any) -> Any:
         instance = super().from_db(db, field_names, values)
-        instance._audit_before = snapshot(instance) if len(values) == len(cls._meta.concrete_fields) else None
+        # Keep the loaded values, not a snapshot: most loaded rows are only read (a list page loads
+        # dozens), so the diff's "before" is built only when the row is actually saved.
+        if len(values) == len(cls._meta.concrete_fields):
+            instance._audit_loaded = dict(zip(field_names, values, strict=True))
         return instance
+
+    def _stored_snapshot(self) -> dict[str, Any] | None:
+        if "_audit_before" in self.__dict__:
+            return self._audit_before
+        loaded = self.__dict__.get("_audit_loaded")
+        return snapshot(self, loaded) if loaded is not None else None
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         adding = self._state.adding
-        before = getattr(self, "_audit_before", None)
+        before = None if adding else self._stored_snapshot()
         if not adding and before is None and self.pk is not None:
             # Loaded with .only()/.defer() or built by hand: read the stored row for an honest diff.
             stored = type(self)._base_manager.filter(pk=self.pk).first()

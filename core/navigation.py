@@ -6,6 +6,8 @@ Panels for the 工作台 are registered the same way through `home_panels` (temp
 
 from __future__ import annotations
 
+import functools
+
 from typing import Any
 
 from django.apps import apps
@@ -14,17 +16,24 @@ from django.urls import NoReverseMatch, reverse
 from core.scoping import has_perm
 
 
+@functools.lru_cache(maxsize=256)
+def _href(url_name: str) -> str | None:
+    """Nav targets are fixed URL names: resolve each once per process, not on every page."""
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return None
+
+
 def nav_for(user: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for config in apps.get_app_configs():
         for entry in getattr(config, "nav", ()):
             if entry.get("perm") and not has_perm(user, entry["perm"]):
                 continue
-            try:
-                href = reverse(entry["url"])
-            except NoReverseMatch:
-                continue
-            items.append({**entry, "href": href})
+            href = _href(entry["url"])
+            if href is not None:
+                items.append({**entry, "href": href})
     return sorted(items, key=lambda e: e.get("order", 100))
 
 

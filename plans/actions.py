@@ -223,6 +223,34 @@ def validate_draft(data: dict[str, Any], allowed_units: set[int] | None) -> list
     return errors.messages
 
 
+@dataclass
+class DraftSummary:
+    sections: int = 0
+    items: int = 0
+    obligations: int = 0
+    flagged: int = 0
+    tasks: int = 0
+    duties: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def summarize_draft(data: dict[str, Any], allowed_units: set[int] | None) -> DraftSummary:
+    """Counts for the preview: what confirming would create, and what still blocks it."""
+    items = _items(data)
+    summary = DraftSummary(sections=len(data.get("sections", [])), items=len(items),
+                           problems=validate_draft(data, allowed_units))
+    year = data.get("year")
+    start = generation_start(year) if isinstance(year, int) and 2000 <= year <= 2100 else None
+    for item in items:
+        for ob in item.get("obligations", []):
+            summary.obligations += 1
+            summary.flagged += int(bool(ob.get("unresolved")))
+            estimate = estimate_obligation(ob, year, start)
+            summary.tasks += estimate.tasks
+            summary.duties += estimate.duties
+    return summary
+
+
 def _valid_number(value: Any, high: int = MAX_NUMBER) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= high
 

@@ -19,7 +19,7 @@ def test_stale_open_delivery_is_requeued(world):
 
     note = Notification.objects.create(recipient=world.staff_a, title="t")
     stale = NotificationDelivery.objects.create(notification=note, channel=Channel.EMAIL, target="a@b.c")
-    fresh = NotificationDelivery.objects.create(notification=note, channel=Channel.EMAIL, target="d@e.f")
+    NotificationDelivery.objects.create(notification=note, channel=Channel.EMAIL, target="d@e.f")  # recent: left alone
     done = NotificationDelivery.objects.create(notification=note, channel=Channel.EMAIL, target="g@h.i",
                                                status=DeliveryStatus.SENT)
     old = timezone.now() - datetime.timedelta(days=1)

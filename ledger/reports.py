@@ -1,0 +1,383 @@
+"""Figures and documents built from the ledger: the leader overview's aggregates, the .xlsx ledger in
+the layout offices keep (序号/任务/责任单位/责任人/完成时限/进展/状态), the per-user .ics feed and the
+plan progress report (.docx, official-document layout).
+
+Rates (docs/ledger.md explains them to users):
+
+- 应完成: tasks whose due date has passed, plus tasks already done (early completions count);
+- 完成率 = 已完成 / 应完成; 按时完成率 = 按时完成 / 应完成, where a task is done on time when the
+  day (Beijing time) it was confirmed is on or before its due date.
+
+Every figure comes from aggregate queries (Count with a filter), so the number of queries does not
+depend on the number of tasks.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from core import workdays
+from ledger.actions import light_of, yellow_cutoff
+from ledger.choices import OPEN_STATUSES, TaskStatus
+from ledger.filters import LIGHT_LABELS, overdue_q, present, status_text
+from ledger.models import Task
+
+OVERDUE_LIST_SIZE = 20
+
+
+# --- the overview's figures -------------------------------------------------------------------------
+
+
+def _metrics(today: datetime.date) -> dict[str, Count]:
+    done = Q(status=TaskStatus.DONE)
+    return {
+        "total": Count("id"),
+        "due": Count("id", filter=done | Q(due_date__lt=today)),
+        "done": Count("id", filter=done),
+        "on_time": Count("id", filter=done & Q(completed_at__date__lte=F("due_date"))),
+        "overdue": Count("id", filter=Q(status__in=OPEN_STATUSES, due_date__lt=today)),
+        "pending": Count("id", filter=Q(status=TaskStatus.PENDING_REVIEW)),
+    }
+
+
+def rate(part: int | None, whole: int | None) -> float | None:
+    return round(100.0 * (part or 0) / whole, 1) if whole else None
+
+
+def _with_rates(row: dict[str, Any]) -> dict[str, Any]:
+    row["completion_rate"] = rate(row["done"], row["due"])
+    row["on_time_rate"] = rate(row["on_time"], row["due"])
+    return row
+
+
+def overview_stats(qs: QuerySet[Task], today: datetime.date | None = None, *,
+                   overdue_limit: int = OVERDUE_LIST_SIZE) -> dict[str, Any]:
+    """Totals and the breakdowns by unit, plan section and month of the due date, plus the most
+    overdue open tasks: a fixed number of queries whatever the number of tasks."""
+    today = today or timezone.localdate()
+    metrics = _metrics(today)
+    base = qs.order_by()
+    totals = _with_rates(base.aggregate(**metrics))
+    by_unit = [
+        _with_rates({"unit_id": r["unit_id"], "label": r["unit__name"], **{k: r[k] for k in metrics}})
+        for r in base.values("unit_id", "unit__name", "unit__path").annotate(**metrics).order_by("unit__path")
+    ]
+    by_section = []
+    for r in (base.values("plan_id", "plan__year", "section_id", "section__number", "section__title")
+              .annotate(**metrics).order_by("-plan__year", "plan_id", "section__number")):
+        if r["section_id"]:
+            label = f"{r['section__number']}. {r['section__title']}"
+        else:
+            label = "未关联板块（手工交办等）"
+        by_section.append(_with_rates({"section_id": r["section_id"], "plan_id": r["plan_id"],
+                                       "year": r["plan__year"], "label": label, **{k: r[k] for k in metrics}}))
+    by_month = [
+        _with_rates({"month": r["month"], "label": f"{r['month']:%Y-%m}", **{k: r[k] for k in metrics}})
+        for r in base.annotate(month=TruncMonth("due_date")).values("month").annotate(**metrics).order_by("month")
+        if r["month"] is not None
+    ]
+    late = present(
+        qs.filter(overdue_q(today)).select_related("unit", "owner").defer("description", "quote")
+        .order_by("due_date", "id")[:overdue_limit],
+        today,
+    )
+    for task in late:
+        task.late_workdays = workdays.workdays_between(task.due_date, today)
+    return {"today": today, "totals": totals, "by_unit": by_unit, "by_section": by_section,
+            "by_month": by_month, "overdue": late}
+
+
+def overview_charts(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """ECharts options (plain JSON: the page renders them through json_script and yishi.js)."""
+
+    def bars(rows: list[dict[str, Any]], rotate: int) -> dict[str, Any]:
+        return {
+            "tooltip": {"trigger": "axis"},
+            "legend": {"data": ["完成率", "按时完成率"], "top": 0},
+            "grid": {"left": 40, "right": 20, "top": 36, "bottom": 70, "containLabel": True},
+            "xAxis": {"type": "category", "data": [r["label"] for r in rows],
+                      "axisLabel": {"interval": 0, "rotate": rotate, "width": 90, "overflow": "truncate"}},
+            "yAxis": {"type": "value", "max": 100, "axisLabel": {"formatter": "{value}%"}},
+            "series": [
+                {"name": "完成率", "type": "bar", "data": [r["completion_rate"] for r in rows],
+                 "itemStyle": {"color": "#2fb344"}},
+                {"name": "按时完成率", "type": "bar", "data": [r["on_time_rate"] for r in rows],
+                 "itemStyle": {"color": "#206bc4"}},
+            ],
+        }
+
+    unit = bars(stats["by_unit"], 30)
+    section = bars(stats["by_section"], 20)
+    months = stats["by_month"]
+    month = {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": ["到期任务数", "完成率", "按时完成率"], "top": 0},
+        "grid": {"left": 40, "right": 40, "top": 36, "bottom": 30, "containLabel": True},
+        "xAxis": {"type": "category", "data": [m["label"] for m in months]},
+        "yAxis": [
+            {"type": "value", "name": "项", "minInterval": 1},
+            {"type": "value", "max": 100, "axisLabel": {"formatter": "{value}%"}},
+        ],
+        "series": [
+            {"name": "到期任务数", "type": "bar", "data": [m["total"] for m in months],
+             "itemStyle": {"color": "#a8c6ea"}},
+            {"name": "完成率", "type": "line", "yAxisIndex": 1, "data": [m["completion_rate"] for m in months],
+             "itemStyle": {"color": "#2fb344"}, "connectNulls": True},
+            {"name": "按时完成率", "type": "line", "yAxisIndex": 1, "data": [m["on_time_rate"] for m in months],
+             "itemStyle": {"color": "#206bc4"}, "connectNulls": True},
+        ],
+    }
+    return {"unit": unit, "section": section, "month": month}
+
+
+# --- .xlsx ledger -----------------------------------------------------------------------------------
+
+EXPORT_MAX_ROWS = 50_000
+
+
+def ledger_columns() -> list[Any]:
+    from core.exports.xlsx import Column
+
+    return [
+        Column("序号", 6, "number"),
+        Column("任务", 42),
+        Column("责任单位", 14),
+        Column("责任人", 10),
+        Column("完成时限", 12, "date"),
+        Column("进展", 36),
+        Column("状态", 14),
+        Column("出处", 32),
+        Column("灯色", 12),
+    ]
+
+
+def progress_text(task: Task) -> str:
+    text = f"{task.done_count}/{task.target_count}"
+    return f"{text}；{task.latest_progress}" if task.latest_progress else text
+
+
+def ledger_rows(qs: QuerySet[Task], today: datetime.date, counter: dict[str, int],
+                limit: int = EXPORT_MAX_ROWS) -> Iterator[tuple[Any, ...]]:
+    """Rows streamed in chunks; `counter["rows"]` ends as the number of tasks written."""
+    cutoff = yellow_cutoff(today)
+    n = 0
+    for task in qs.select_related("unit", "owner").defer("description")[: limit + 1].iterator(chunk_size=2000):
+        if n == limit:
+            yield (None, f"超过 {limit} 条，只导出了前 {limit} 条；请缩小筛选范围分批导出")
+            break
+        n += 1
+        task.light = light_of(task, today, cutoff)
+        task.is_overdue = task.light == "red"
+        yield (
+            n,
+            task.title,
+            task.unit.name,
+            task.owner.name if task.owner_id else "",
+            task.due_date,
+            progress_text(task),
+            status_text(task),
+            task.origin,
+            LIGHT_LABELS[task.light],
+        )
+    counter["rows"] = n
+
+
+def build_task_ledger(qs: QuerySet[Task], *, title: str, subtitle: str, today: datetime.date) -> tuple[bytes, int]:
+    from core.exports.xlsx import build_ledger
+
+    counter = {"rows": 0}
+    data = build_ledger(title, ledger_columns(), ledger_rows(qs, today, counter), subtitle=subtitle,
+                        sheet_title="任务台账")
+    return data, counter["rows"]
+
+
+# --- .ics feed --------------------------------------------------------------------------------------
+
+_ICS_SALT = "yishi.ledger.ics"
+_TOKEN_RE = re.compile(r"^([1-9][0-9]{0,18})-([0-9a-f]{40})$")
+# RFC 5545 §3.3.11: TEXT may hold any character but the controls (HTAB aside).
+_ICS_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def ics_token(user: Any) -> str:
+    """The secret of a user's calendar feed: an HMAC (SECRET_KEY) of the id and the password hash,
+    so the address changes when the password does, and revealing it never reveals the password."""
+    digest = salted_hmac(_ICS_SALT, f"{user.pk}:{user.password}", algorithm="sha256").hexdigest()[:40]
+    return f"{user.pk}-{digest}"
+
+
+def user_for_ics_token(token: str) -> Any:
+    from core.models import User
+
+    match = _TOKEN_RE.match(token or "")
+    if not match:
+        return None
+    user = User.objects.filter(pk=int(match.group(1)), is_active=True).first()
+    if user is None or not constant_time_compare(ics_token(user), token):
+        return None
+    return user
+
+
+def ics_escape(text: str) -> str:
+    """TEXT value escaping (RFC 5545 §3.3.11): backslash, semicolon, comma, newlines."""
+    text = _ICS_CONTROL.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n"))
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def ics_fold(line: str) -> str:
+    """Fold a content line at 75 octets (RFC 5545 §3.1): continuation lines start with one space,
+    which counts towards their 75; a UTF-8 character is never split."""
+    if len(line.encode("utf-8")) <= 75:
+        return line
+    parts: list[str] = []
+    current, size, limit = [], 0, 75
+    for ch in line:
+        width = len(ch.encode("utf-8"))
+        if size + width > limit:
+            parts.append("".join(current))
+            current, size, limit = [], 0, 74
+        current.append(ch)
+        size += width
+    parts.append("".join(current))
+    return "\r\n ".join(parts)
+
+
+def _utc_stamp(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def build_ics(tasks: Iterable[Task], *, calendar_name: str, site_url: str | None = None,
+              now: datetime.datetime | None = None) -> bytes:
+    """An iCalendar feed: one all-day VEVENT per task on its due date, with reminders the day before
+    and three days before (09:00 local, as the calendar shows the all-day event)."""
+    site = (site_url or settings.YISHI_SITE_URL).rstrip("/")
+    host = urlsplit(site).hostname or "yishi"
+    stamp = _utc_stamp(now or timezone.now())
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Yishi//Ledger//ZH",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{ics_escape(calendar_name)}",
+        "X-WR-TIMEZONE:Asia/Shanghai",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
+        "X-PUBLISHED-TTL:PT1H",
+    ]
+    for task in tasks:
+        url = site + reverse("ledger:task_detail", args=[task.pk])
+        details = [f"责任单位：{task.unit.name}"]
+        if task.owner_id:
+            details.append(f"责任人：{task.owner.name}")
+        details.append(f"进展：{progress_text(task)}")
+        if task.origin:
+            details.append(f"出处：{task.origin}")
+        details.append(url)
+        end = task.due_date + datetime.timedelta(days=1)
+        summary = ics_escape(task.title)
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:ledger-task-{task.pk}@{host}",
+            f"DTSTAMP:{stamp}",
+            f"LAST-MODIFIED:{_utc_stamp(task.updated_at)}",
+            f"SEQUENCE:{task.version}",
+            f"DTSTART;VALUE=DATE:{task.due_date:%Y%m%d}",
+            f"DTEND;VALUE=DATE:{end:%Y%m%d}",
+            f"SUMMARY:{summary}",
+            f"DESCRIPTION:{ics_escape(chr(10).join(details))}",
+            f"URL:{url}",
+            f"CATEGORIES:{ics_escape('任务台账')}",
+            "STATUS:CONFIRMED",
+            "TRANSP:TRANSPARENT",
+        ]
+        for days, trigger in ((3, "-P2DT15H"), (1, "-PT15H")):
+            lines += [
+                "BEGIN:VALARM",
+                "ACTION:DISPLAY",
+                f"DESCRIPTION:{ics_escape(f'{days}天后到期：{task.title}')}",
+                f"TRIGGER:{trigger}",
+                "END:VALARM",
+            ]
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(ics_fold(line) for line in lines) + "\r\n").encode("utf-8")
+
+
+# --- plan progress report (.docx) -------------------------------------------------------------------
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}%"
+
+
+def report_title(plan: Any) -> str:
+    return f"{plan.title}落实情况报告"
+
+
+def build_plan_report(plan: Any, qs: QuerySet[Task], *, today: datetime.date, scope_note: str = "",
+                      signer: str = "") -> bytes:
+    """The plan's progress report in the official-document layout: overall figures, completion by
+    section, and the overdue tasks."""
+    from core.exports.docx import OfficialDocument, format_chinese_date
+    from plans.models import Section
+
+    stats = overview_stats(qs, today, overdue_limit=200)
+    t = stats["totals"]
+    doc = OfficialDocument(title=report_title(plan))
+    doc.title(report_title(plan))
+    doc.heading(1, "总体情况")
+    doc.paragraph(
+        f"截至{format_chinese_date(today)}，{plan.title}共分解任务{t['total']}项，"
+        f"其中已到完成时限或已完成的（应完成）{t['due']}项。已完成{t['done']}项，完成率{_pct(t['completion_rate'])}；"
+        f"按时完成{t['on_time']}项，按时完成率{_pct(t['on_time_rate'])}；"
+        f"逾期未完成{t['overdue']}项，待审核{t['pending']}项。"
+    )
+    if scope_note:
+        doc.paragraph(scope_note)
+
+    doc.heading(1, "分板块完成情况")
+    sections = {s.pk: s for s in Section.objects.filter(plan=plan).order_by("number")}
+    by_section = {r["section_id"]: r for r in stats["by_section"]}
+    rows = []
+    for section in sections.values():
+        r = by_section.get(section.pk)
+        if r is None:
+            rows.append((f"{section.number}. {section.title}", 0, 0, 0, "—", "—", 0))
+        else:
+            rows.append((r["label"], r["total"], r["due"], r["done"], _pct(r["completion_rate"]),
+                         _pct(r["on_time_rate"]), r["overdue"]))
+    if None in by_section:
+        r = by_section[None]
+        rows.append((r["label"], r["total"], r["due"], r["done"], _pct(r["completion_rate"]),
+                     _pct(r["on_time_rate"]), r["overdue"]))
+    rows.append(("合计", t["total"], t["due"], t["done"], _pct(t["completion_rate"]), _pct(t["on_time_rate"]),
+                 t["overdue"]))
+    doc.table(["板块", "任务数", "应完成", "已完成", "完成率", "按时完成率", "逾期"], rows,
+              widths_mm=[52, 16, 16, 16, 18, 22, 16])
+
+    doc.heading(1, "逾期未完成事项")
+    late = stats["overdue"]
+    if late:
+        doc.paragraph(f"截至{format_chinese_date(today)}，逾期未完成{t['overdue']}项"
+                      + (f"，下表列出逾期最久的{len(late)}项。" if t["overdue"] > len(late) else "，详见下表。"))
+        doc.table(
+            ["序号", "任务", "责任单位", "完成时限", "逾期（工作日）", "最新进展"],
+            [(i, task.title, task.unit.name, task.due_date, task.late_workdays, task.latest_progress or "—")
+             for i, task in enumerate(late, start=1)],
+            widths_mm=[12, 50, 22, 26, 18, 28],
+        )
+    else:
+        doc.paragraph("无逾期未完成事项。")
+    doc.signature(signer or plan.organization or str(plan.unit), today)
+    return doc.to_bytes()
