@@ -138,8 +138,9 @@ _cache = _OverrideCache()
 
 
 def clear_cache() -> None:
-    """Forget the cached overrides (tests, or after writing the table with raw SQL)."""
+    """Forget the cached overrides and this thread's pending-write state (tests, raw SQL writes)."""
     _cache.clear()
+    _cache._local.pending = False
 
 
 def _on_override_changed(sender: Any, **kwargs: Any) -> None:

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from core import workdays
 from core.files import check_upload
-from core.forms import ScopedModelForm, StyledForm, style_fields
+from core.forms import ScopedModelForm, StyledForm
 from core.models import User
 from core.roles import LEADERSHIP_ROLES
 from ledger.choices import SourceKind
@@ -45,7 +45,7 @@ def workday_problem(day: datetime.date | None) -> str:
     except (ValueError, OverflowError):
         return ""
     what = f"{info.label}（{info.name}）" if info.name else info.label
-    return (f"{day:%Y-%m-%d} 是{what}，不是工作日。建议改为前一个工作日 {before:%Y-%m-%d}"
+    return (f"{day:%Y-%m-%d} 是{what}，不是工作日。建议改为前一个工作日 {before:%Y-%m-%d}，"
             f"或后一个工作日 {after:%Y-%m-%d}")
 
 
@@ -84,7 +84,7 @@ class PersonChoiceField(forms.ModelChoiceField):
 def _date_widget() -> forms.DateInput:
     # The hint below the field says at once whether the chosen day is a working day.
     return forms.DateInput(format="%Y-%m-%d", attrs={
-        "type": "date", "hx-get": reverse("ledger:workday_hint"), "hx-trigger": "change",
+        "type": "date", "class": "form-control", "hx-get": reverse("ledger:workday_hint"), "hx-trigger": "change",
         "hx-target": "next .workday-hint", "hx-swap": "innerHTML",
     })
 
@@ -211,7 +211,6 @@ class TaskEditForm(WorkdayCheckMixin, StyledForm):
             leaders = (User.objects.filter(Q(pk__in=leaders.values("pk")) | Q(pk=task.supervising_leader_id))
                        .select_related("person").order_by("id"))
         self.fields["supervising_leader"].queryset = leaders
-        style_fields(self)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -258,7 +257,6 @@ class TaskCreateForm(WorkdayCheckMixin, ScopedModelForm):
         self.fields["owner"].queryset = (Person.objects.filter(unit_id__in=unit_ids, is_active=True)
                                          .select_related("unit").order_by("unit__path", "sort_order", "id"))
         self.fields["supervising_leader"].queryset = leaders_over(None)
-        style_fields(self)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -27,13 +27,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from core import workdays
 from ledger.actions import light_of, yellow_cutoff
 from ledger.choices import OPEN_STATUSES, TaskStatus
-from ledger.filters import LIGHT_LABELS, overdue_q, present, status_text
+from ledger.filters import LIGHT_LABELS, late_workdays, overdue_q, present, status_text
 from ledger.models import Task
 
 OVERDUE_LIST_SIZE = 20
+REPORT_OVERDUE_ROWS = 100
+TITLE_LINE_CHARS = 20
 
 
 # --- the overview's figures -------------------------------------------------------------------------
@@ -64,37 +65,69 @@ def _with_rates(row: dict[str, Any]) -> dict[str, Any]:
 def overview_stats(qs: QuerySet[Task], today: datetime.date | None = None, *,
                    overdue_limit: int = OVERDUE_LIST_SIZE) -> dict[str, Any]:
     """Totals and the breakdowns by unit, plan section and month of the due date, plus the most
-    overdue open tasks: a fixed number of queries whatever the number of tasks."""
+    overdue open tasks: a fixed number of queries whatever the number of tasks.
+
+    The counts come from ONE scan grouped by (unit, section, month); the three breakdowns and the
+    totals are sums of those groups (every figure is a count), which is three times cheaper than a
+    GROUP BY per breakdown over 100,000 tasks. The number of groups is bounded by units × sections ×
+    months, not by the number of tasks."""
+    from org.models import Unit
+    from plans.models import Section
+
     today = today or timezone.localdate()
     metrics = _metrics(today)
-    base = qs.order_by()
-    totals = _with_rates(base.aggregate(**metrics))
+    keys = list(metrics)
+    groups = list(
+        qs.order_by().annotate(month=TruncMonth("due_date"))
+        .values("unit_id", "section_id", "month").annotate(**metrics)
+    )
+
+    def zero() -> dict[str, int]:
+        return dict.fromkeys(keys, 0)
+
+    totals, by_unit_ids, by_section_ids, by_month_keys = zero(), {}, {}, {}
+    for group in groups:
+        for bucket in (totals, by_unit_ids.setdefault(group["unit_id"], zero()),
+                       by_section_ids.setdefault(group["section_id"], zero()),
+                       by_month_keys.setdefault(group["month"], zero())):
+            for key in keys:
+                bucket[key] += group[key]
+
+    units = {pk: (name, path) for pk, name, path in
+             Unit.objects.filter(pk__in=sorted(by_unit_ids)).values_list("id", "name", "path")}
     by_unit = [
-        _with_rates({"unit_id": r["unit_id"], "label": r["unit__name"], **{k: r[k] for k in metrics}})
-        for r in base.values("unit_id", "unit__name", "unit__path").annotate(**metrics).order_by("unit__path")
+        _with_rates({"unit_id": pk, "label": units.get(pk, ("", ""))[0], **counts})
+        for pk, counts in sorted(by_unit_ids.items(), key=lambda kv: units.get(kv[0], ("", ""))[1])
     ]
+    section_ids = sorted(pk for pk in by_section_ids if pk is not None)
+    sections = {row[0]: row for row in Section.objects.filter(pk__in=section_ids).values_list(
+        "id", "number", "title", "plan_id", "plan__year")}
+
+    def section_order(pk: int) -> tuple[int, int, int]:
+        _, number, _, plan_id, year = sections.get(pk, (pk, 0, "", 0, 0))
+        return -(year or 0), plan_id or 0, number  # newest plan first, then in the plan's order
+
     by_section = []
-    for r in (base.values("plan_id", "plan__year", "section_id", "section__number", "section__title")
-              .annotate(**metrics).order_by("-plan__year", "plan_id", "section__number")):
-        if r["section_id"]:
-            label = f"{r['section__number']}. {r['section__title']}"
-        else:
-            label = "未关联板块（手工交办等）"
-        by_section.append(_with_rates({"section_id": r["section_id"], "plan_id": r["plan_id"],
-                                       "year": r["plan__year"], "label": label, **{k: r[k] for k in metrics}}))
+    for pk in sorted(section_ids, key=section_order):
+        _, number, title, plan_id, year = sections.get(pk, (pk, 0, "", None, None))
+        by_section.append(_with_rates({"section_id": pk, "plan_id": plan_id, "year": year,
+                                       "label": f"{number}. {title}", **by_section_ids[pk]}))
+    if None in by_section_ids:
+        by_section.append(_with_rates({"section_id": None, "plan_id": None, "year": None,
+                                       "label": "未关联板块（手工交办等）", **by_section_ids[None]}))
     by_month = [
-        _with_rates({"month": r["month"], "label": f"{r['month']:%Y-%m}", **{k: r[k] for k in metrics}})
-        for r in base.annotate(month=TruncMonth("due_date")).values("month").annotate(**metrics).order_by("month")
-        if r["month"] is not None
+        _with_rates({"month": month, "label": f"{month:%Y-%m}", **counts})
+        for month, counts in sorted((m, c) for m, c in by_month_keys.items() if m is not None)
     ]
     late = present(
         qs.filter(overdue_q(today)).select_related("unit", "owner").defer("description", "quote")
         .order_by("due_date", "id")[:overdue_limit],
         today,
     )
+    late_by = late_workdays((task.due_date for task in late), today)
     for task in late:
-        task.late_workdays = workdays.workdays_between(task.due_date, today)
-    return {"today": today, "totals": totals, "by_unit": by_unit, "by_section": by_section,
+        task.late_workdays = late_by.get(task.due_date, 0)
+    return {"today": today, "totals": _with_rates(totals), "by_unit": by_unit, "by_section": by_section,
             "by_month": by_month, "overdue": late}
 
 
@@ -332,14 +365,16 @@ def build_plan_report(plan: Any, qs: QuerySet[Task], *, today: datetime.date, sc
     from core.exports.docx import OfficialDocument, format_chinese_date
     from plans.models import Section
 
-    stats = overview_stats(qs, today, overdue_limit=200)
+    stats = overview_stats(qs, today, overdue_limit=REPORT_OVERDUE_ROWS)
     t = stats["totals"]
-    doc = OfficialDocument(title=report_title(plan))
-    doc.title(report_title(plan))
+    title = report_title(plan)
+    doc = OfficialDocument(title=title)
+    # A title longer than one line (about 20 characters at 2号) breaks before 落实情况报告.
+    doc.title(f"{plan.title}\n落实情况报告" if len(title) > TITLE_LINE_CHARS else title)
     doc.heading(1, "总体情况")
     doc.paragraph(
         f"截至{format_chinese_date(today)}，{plan.title}共分解任务{t['total']}项，"
-        f"其中已到完成时限或已完成的（应完成）{t['due']}项。已完成{t['done']}项，完成率{_pct(t['completion_rate'])}；"
+        f"其中应完成（已到完成时限或已提前完成）{t['due']}项。已完成{t['done']}项，完成率{_pct(t['completion_rate'])}；"
         f"按时完成{t['on_time']}项，按时完成率{_pct(t['on_time_rate'])}；"
         f"逾期未完成{t['overdue']}项，待审核{t['pending']}项。"
     )
@@ -364,7 +399,7 @@ def build_plan_report(plan: Any, qs: QuerySet[Task], *, today: datetime.date, sc
     rows.append(("合计", t["total"], t["due"], t["done"], _pct(t["completion_rate"]), _pct(t["on_time_rate"]),
                  t["overdue"]))
     doc.table(["板块", "任务数", "应完成", "已完成", "完成率", "按时完成率", "逾期"], rows,
-              widths_mm=[52, 16, 16, 16, 18, 22, 16])
+              widths_mm=[40, 17, 17, 17, 18, 29, 18])
 
     doc.heading(1, "逾期未完成事项")
     late = stats["overdue"]
@@ -373,9 +408,9 @@ def build_plan_report(plan: Any, qs: QuerySet[Task], *, today: datetime.date, sc
                       + (f"，下表列出逾期最久的{len(late)}项。" if t["overdue"] > len(late) else "，详见下表。"))
         doc.table(
             ["序号", "任务", "责任单位", "完成时限", "逾期（工作日）", "最新进展"],
-            [(i, task.title, task.unit.name, task.due_date, task.late_workdays, task.latest_progress or "—")
+            [(i, task.title, task.unit.name, f"{task.due_date:%Y-%m-%d}", task.late_workdays, task.latest_progress or "—")
              for i, task in enumerate(late, start=1)],
-            widths_mm=[12, 50, 22, 26, 18, 28],
+            widths_mm=[13, 49, 24, 26, 20, 24],
         )
     else:
         doc.paragraph("无逾期未完成事项。")

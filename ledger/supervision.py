@@ -35,7 +35,7 @@ from core import audit, workdays
 from core.models import AuditAction, StoredFile, User
 from core.notify import notify
 from core.roles import LEADERSHIP_ROLES, LEADING_ROLES, Role
-from core.scoping import has_role, is_admin, unit_in_scope
+from core.scoping import access_for, has_role, is_admin, unit_in_scope
 from ledger.actions import ConflictError, can_manage, can_work_on
 from ledger.choices import Grade, SupervisionLevel, SupervisionStatus, TaskStatus
 from ledger.models import (
@@ -140,6 +140,7 @@ class Directory:
         self._users: dict[int, User] | None = None
         self._heads: dict[str, list[int]] = {}
         self._leaders: dict[str, list[int]] = {}
+        self._members: dict[int, list[User]] = {}
 
     def users(self, ids: Iterable[int]) -> list[User]:
         if self._users is None:
@@ -171,20 +172,28 @@ class Directory:
         """Everyone in a leadership role over the unit (who may issue a 督办 on its tasks)."""
         return sorted({uid for _, uid in self._over(unit.path, LEADERSHIP_ROLES)})
 
+    def members(self, unit: Any) -> list[User]:
+        """The people of the unit who have an account (when it has neither owner nor head, e.g. 党组)."""
+        if unit.pk not in self._members:
+            self._members[unit.pk] = list(
+                User.objects.filter(person__unit_id=unit.pk, person__is_active=True, is_active=True).order_by("pk")
+            )
+        return self._members[unit.pk]
+
     def owner_or_heads(self, task: Task) -> list[User]:
-        """The task's owner when they have an account, else the unit's 科室负责人."""
+        """The task's owner when they have an account, else the unit's 科室负责人, else its people."""
         owner = task.owner.user if task.owner_id and task.owner.user_id else None
         if owner is not None and owner.is_active and task.owner.is_active:
             return [owner]
-        return self.users(self.head_ids(task.unit))
+        return self.users(self.head_ids(task.unit)) or self.members(task.unit)
 
     def handlers(self, task: Task) -> list[User]:
-        """Everyone who answers for a supervised task: its owner and the unit's heads."""
+        """Everyone who answers for a supervised task: its owner and the unit's heads (else its people)."""
         owner = task.owner.user if task.owner_id and task.owner.user_id else None
         users = self.users(self.head_ids(task.unit))
         if owner is not None and owner.is_active and owner not in users:
             users.insert(0, owner)
-        return users
+        return users or list(self.members(task.unit))
 
     def escalation_targets(self, task: Task) -> list[User]:
         """The task's supervising leader, else the leaders over its unit."""
@@ -609,6 +618,35 @@ def do_return(
     )
 
 
+# --- reading: lists ---------------------------------------------------------------------------------
+
+
+def handle_unit_ids(user: Any) -> set[int]:
+    """Units whose supervisions are the user's to handle: their own, and those they head."""
+    from org.models import RoleAssignment, Unit
+
+    ids = {access_for(user).own_unit_id} - {None}
+    paths = list(RoleAssignment.objects.filter(person__user_id=user.pk, role=Role.UNIT_HEAD)
+                 .values_list("unit__path", flat=True))
+    if paths:
+        query = models.Q()
+        for path in paths:
+            query |= models.Q(path__startswith=path)
+        ids |= set(Unit.objects.filter(query).values_list("id", flat=True))
+    return ids  # type: ignore[return-value]
+
+
+def supervisions_for(user: Any, box: str) -> models.QuerySet:
+    """`mine` (to handle), `issued` (by me) or `all` (everything I may see)."""
+    qs = Supervision.objects.visible_to(user, "view")
+    if box == "mine":
+        qs = qs.filter(models.Q(task__owner__user_id=user.pk) | models.Q(task__unit_id__in=handle_unit_ids(user)))
+        qs = qs.exclude(leader_id=user.pk)
+    elif box == "issued":
+        qs = qs.filter(leader_id=user.pk)
+    return qs
+
+
 # --- reading: the stages and their colours ----------------------------------------------------------
 
 
@@ -624,6 +662,10 @@ class Stage:
     @property
     def color(self) -> str:
         return {"ontime": "green", "late": "orange", "overdue": "red", "due": "yellow", "pending": "azure"}[self.state]
+
+    @property
+    def due_text(self) -> str:
+        return f"{self.due:%Y-%m-%d}（周{'一二三四五六日'[self.due.weekday()]}）"
 
     @property
     def text(self) -> str:

@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,11 +29,11 @@ from core.files import check_upload, store_upload
 from core.forms import ScopedModelForm, StyledForm, StyledModelForm
 from core.listing import paginate
 from core.models import User
-from core.roles import LEADERSHIP_ROLES, Role
-from core.scoping import access_for, has_role, is_admin
+from core.roles import LEADERSHIP_ROLES
+from core.scoping import has_role, is_admin, scope_unit_ids
 from ledger import supervision as sv
 from ledger.actions import ConflictError
-from ledger.choices import Grade, SupervisionLevel, SupervisionStatus
+from ledger.choices import Grade, SupervisionLevel, SupervisionStatus, TaskStatus
 from ledger.models import Duty, DutyLog, DutyShift, LedgerSettings, ResponseRule, Supervision, Task
 
 WEEKDAYS = "一二三四五六日"
@@ -161,7 +161,7 @@ class ShiftForm(StyledForm):
 
 class RotateForm(StyledForm):
     people = forms.ModelMultipleChoiceField(label="轮值人员（按顺序轮流）", queryset=None,
-                                            widget=forms.CheckboxSelectMultiple)
+                                            widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
     start = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end = forms.DateField(label="结束日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     workdays_only = forms.BooleanField(label="仅工作日", required=False, initial=True)
@@ -190,32 +190,6 @@ def _add_errors(form: forms.BaseForm, exc: ValidationError) -> None:
 
 def _today() -> datetime.date:
     return timezone.localdate()
-
-
-def _handle_unit_ids(user: Any) -> set[int]:
-    """Units whose supervisions are the user's to handle: their own, and those they head."""
-    from org.models import RoleAssignment, Unit
-
-    ids = {access_for(user).own_unit_id} - {None}
-    paths = list(RoleAssignment.objects.filter(person__user_id=user.pk, role=Role.UNIT_HEAD)
-                 .values_list("unit__path", flat=True))
-    if paths:
-        query = models.Q()
-        for path in paths:
-            query |= models.Q(path__startswith=path)
-        ids |= set(Unit.objects.filter(query).values_list("id", flat=True))
-    return ids  # type: ignore[return-value]
-
-
-def supervisions_for(user: Any, box: str) -> models.QuerySet:
-    """`mine` (to handle), `issued` (by me) or `all` (everything I may see)."""
-    qs = Supervision.objects.visible_to(user, "view")
-    if box == "mine":
-        qs = qs.filter(models.Q(task__owner__user_id=user.pk) | models.Q(task__unit_id__in=_handle_unit_ids(user)))
-        qs = qs.exclude(leader_id=user.pk)
-    elif box == "issued":
-        qs = qs.filter(leader_id=user.pk)
-    return qs
 
 
 def _next_stage(sup: Supervision, today: datetime.date) -> sv.Stage | None:
@@ -252,7 +226,7 @@ def supervision_list(request: HttpRequest) -> HttpResponse:
         box = "mine"
     status = request.GET.get("status", "open")
     q = (request.GET.get("q") or "").strip()[:100]
-    qs = supervisions_for(user, box).select_related("task__unit", "leader", "rule")
+    qs = sv.supervisions_for(user, box).select_related("task__unit", "leader", "rule")
     if status == "open":
         qs = qs.exclude(status=SupervisionStatus.CLOSED)
     elif status in SupervisionStatus.values:
@@ -263,7 +237,7 @@ def supervision_list(request: HttpRequest) -> HttpResponse:
     today = _today()
     rows = [{"sup": s, "next": _next_stage(s, today)} for s in listing["object_list"]]
     counts = {
-        key: supervisions_for(user, key).exclude(status=SupervisionStatus.CLOSED).count()
+        key: sv.supervisions_for(user, key).exclude(status=SupervisionStatus.CLOSED).count()
         for key in ("mine", "issued")
     }
     return render(request, "ledger/supervision_list.html", {
@@ -389,12 +363,13 @@ def supervision_issue(request: HttpRequest, task_pk: int) -> HttpResponse:
     """The 督办 form for a task: a partial for the task page (htmx), or a page of its own."""
     task = Task.objects.select_related("unit").get_visible_or_404(request.user, "view", pk=task_pk)
     allowed = sv.can_issue(request.user, task)
+    open_sup = task.supervisions.exclude(status=SupervisionStatus.CLOSED).first()
     if request.method == "GET" and getattr(request, "htmx", False):
-        if not allowed:
-            return HttpResponse("")
+        if not allowed or open_sup is not None or task.status == TaskStatus.DONE:
+            return HttpResponse("")  # nothing to offer: the panel's list shows the open one
         form = IssueForm(task=task, user=request.user)
-        return render(request, "ledger/supervision_issue_form.html", {"form": form, "task": task,
-                                                                      "next": _safe_next(request, "")})
+        return render(request, "ledger/supervision_issue_form.html", {
+            "form": form, "task": task, "next": _safe_next(request, ""), "collapsed": True})
     if not allowed:
         if request.method == "POST":
             sv.deny(request.user, "仅分管该单位的领导可以督办此任务", obj=task)
@@ -412,7 +387,6 @@ def supervision_issue(request: HttpRequest, task_pk: int) -> HttpResponse:
         else:
             messages.success(request, f"已交办督办：签收时限 {sv.cn_date(sup.ack_due)}，办结时限 {sv.cn_date(sup.close_due)}")
             return redirect(_safe_next(request, reverse("ledger:supervision_detail", args=[sup.pk])))
-    open_sup = task.supervisions.exclude(status=SupervisionStatus.CLOSED).first()
     return render(request, "ledger/supervision_issue.html", {
         "page_title": "下达督办", "form": form, "task": task, "task_url": sv.task_url(task), "open_sup": open_sup,
         "next": _safe_next(request, ""),
@@ -423,9 +397,9 @@ def home_panel(request: HttpRequest) -> dict[str, Any]:
     """工作台 panel: supervisions waiting for me (to handle, or to grade)."""
     user = request.user
     today = _today()
-    handle = list(supervisions_for(user, "mine").exclude(status__in=[SupervisionStatus.CLOSED, SupervisionStatus.CLOSING])
+    handle = list(sv.supervisions_for(user, "mine").exclude(status__in=[SupervisionStatus.CLOSED, SupervisionStatus.CLOSING])
                   .select_related("task__unit", "leader").order_by("close_due", "id")[:5])
-    review = list(supervisions_for(user, "issued").filter(status=SupervisionStatus.CLOSING)
+    review = list(sv.supervisions_for(user, "issued").filter(status=SupervisionStatus.CLOSING)
                   .select_related("task__unit").order_by("closing_at", "id")[:5])
     return {"handle": [{"sup": s, "next": _next_stage(s, today)} for s in handle], "review": review}
 
@@ -531,8 +505,6 @@ def duty_list(request: HttpRequest) -> HttpResponse:
         on_duty.setdefault(duty_id, []).append(name)
     logged = set(DutyLog.objects.filter(duty_id__in=ids, date=today).values_list("duty_id", flat=True))
     rows = [{"duty": d, "on_duty": on_duty.get(d.pk, []), "logged": d.pk in logged} for d in listing["object_list"]]
-    from core.scoping import scope_unit_ids
-
     change = scope_unit_ids(user, "change")
     can_create = is_admin(user) or (has_role(user, *sv.LEADING_ROLES) and bool(change))
     return render(request, "ledger/duty_list.html", {
@@ -582,8 +554,6 @@ def _get_duty(request: HttpRequest, pk: int) -> Duty:
         Duty.objects.visible_to(request.user, "view").filter(pk=pk).exists() or sv.on_duty(request.user, duty, _today())
     ):
         return duty
-    from django.http import Http404
-
     raise Http404("记录不存在或无权访问")
 
 

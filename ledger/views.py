@@ -24,7 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from core import audit, workdays
 from core.exports.docx import docx_response
@@ -46,6 +46,7 @@ from ledger.actions import (
 )
 from ledger.choices import OPEN_STATUSES, TaskStatus
 from ledger.filters import (
+    SCOPE_SORT,
     SCOPES,
     OverviewFilterForm,
     TaskFilterForm,
@@ -131,13 +132,13 @@ LIST_URLS = {"mine": "ledger:my_tasks", "unit": "ledger:unit_tasks", "all": "led
 def _task_list(request: HttpRequest, scope: str) -> HttpResponse:
     user = request.user
     today = timezone.localdate()
-    form = TaskFilterForm(request.GET or None, user=user)
+    form = TaskFilterForm(request.GET or None, user=user, default_sort=SCOPE_SORT[scope])
     filters = form.filters()
     qs = (filters.apply(scoped_tasks(user, scope), today)
           .select_related("unit", "owner").defer("description", "quote"))
     listing = paginate(request, qs)
     tasks = present(listing["object_list"], today)
-    params = request.GET.copy()
+    params = _clean_query(request)
     params.pop("page", None)
     params["scope"] = scope
     access = access_for(user)
@@ -156,8 +157,23 @@ def _task_list(request: HttpRequest, scope: str) -> HttpResponse:
         **listing,
     }
     if _partial(request):
-        return render(request, "ledger/_task_results.html", context)
+        response = render(request, "ledger/_task_results.html", context)
+        # The address bar gets the filters that are set, not every empty field of the form.
+        query = _clean_query(request).urlencode()
+        response["HX-Push-Url"] = request.path + (f"?{query}" if query else "")
+        return response
     return render(request, "ledger/task_list.html", context)
+
+
+def _clean_query(request: HttpRequest) -> Any:
+    params = request.GET.copy()
+    for key in list(params):
+        values = [v for v in params.getlist(key) if v != ""]
+        if values:
+            params.setlist(key, values)
+        else:
+            del params[key]
+    return params
 
 
 @login_required
@@ -515,7 +531,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
     scope = request.GET.get("scope", "all")
     scope = scope if scope in SCOPES else "all"
     today = timezone.localdate()
-    form = TaskFilterForm(request.GET or None, user=user)
+    form = TaskFilterForm(request.GET or None, user=user, default_sort=SCOPE_SORT[scope])
     filters = form.filters()
     qs = filters.apply(scoped_tasks(user, scope), today)
     now = timezone.localtime()
@@ -527,11 +543,10 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
     return xlsx_response(f"任务台账_{SCOPES[scope]}_{today:%Y%m%d}.xlsx", data)
 
 
+@require_safe
 def ics_feed(request: HttpRequest, secret: str) -> HttpResponse:
     """A user's open tasks as an iCalendar feed. Calendar apps fetch it without cookies: the secret
     in the address is the credential (see ledger.reports.ics_token)."""
-    if request.method not in ("GET", "HEAD"):
-        raise Http404
     user = user_for_ics_token(secret)
     if user is None:
         raise Http404("订阅地址无效或已失效")
@@ -567,7 +582,7 @@ def plan_report(request: HttpRequest, plan_id: int) -> HttpResponse:
     if not whole and not qs.exists():
         raise Http404("记录不存在或无权访问")
     scope_note = ""
-    if not is_admin(user):
+    if not whole:
         units = UnitChoices(user)
         names = [row[1] for row in units.rows]
         listed = "、".join(names[:8]) + (f"等{len(names)}个单位" if len(names) > 8 else "")

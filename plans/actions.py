@@ -63,6 +63,9 @@ def _require_importer(user: Any) -> None:
         deny(user, IMPORT_DENIED, object_type="plans.planimport")
 
 
+require_importer = _require_importer  # for the views and the API: logs the refusal, raises PermissionDenied
+
+
 def _strip_nul(value: Any) -> Any:
     """PostgreSQL cannot store U+0000 (or a lone surrogate) in text or jsonb; a decoded file may hold one."""
     if isinstance(value, str):

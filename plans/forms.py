@@ -67,6 +67,7 @@ class ImportForm(StyledForm):
         label="工作要点文件", required=False,
         help_text="Word（.docx）或文本（.txt，UTF-8 / GB18030 编码），不超过 5 MB",
         widget=forms.ClearableFileInput(attrs={"accept": ".docx,.txt"}),
+        error_messages={"empty": "文件为空，没有可读取的内容"},
     )
     text = forms.CharField(
         label="或直接粘贴全文", required=False,
@@ -117,11 +118,12 @@ class ImportForm(StyledForm):
 
 
 class PlanFilterForm(StyledForm):
-    year = forms.TypedChoiceField(label="年度", required=False, coerce=int, empty_value=None)
+    # Any year filters (a bookmarked year with no plan shows none); the select offers the years there are.
+    year = forms.IntegerField(label="年度", required=False, min_value=1900, max_value=2100, widget=forms.Select)
 
     def __init__(self, *args: Any, years: list[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["year"].choices = [("", "全部年度"), *((y, f"{y}年") for y in years)]
+        self.fields["year"].widget.choices = [("", "全部年度"), *((y, f"{y}年") for y in years)]
 
 
 class MetaForm(StyledForm):
@@ -142,6 +144,14 @@ class UnitsField(forms.ModelMultipleChoiceField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("error_messages", {"invalid_choice": UNIT_REFUSED, "invalid_pk_value": UNIT_REFUSED})
         super().__init__(queryset=Unit.objects.none(), **kwargs)
+
+    def _check_values(self, value: Any) -> Any:
+        # An id beyond bigint would reach the database (SQLite raises OverflowError): refuse it here.
+        for pk in value:
+            text = str(pk)
+            if not text.isdigit() or len(text) > 18:
+                raise ValidationError(UNIT_REFUSED, code="invalid_choice")
+        return super()._check_values(value)
 
 
 class ObligationForm(forms.Form):
@@ -170,7 +180,6 @@ class ObligationForm(forms.Form):
         if not new:
             del self.fields["quote"]  # the original sentence is the plan's, not edited here
         style_fields(self)
-        self.fields["frequency"].widget.attrs["class"] = "form-select form-select-sm"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -180,9 +180,11 @@ def _summary_context(request: HttpRequest, draft: PlanImport) -> dict[str, Any]:
     diff = None
     if draft.base_plan_id and _year(data):
         diff = actions.diff_plan(draft.base_plan, data)
+    year = _year(data)
     return {
         "summary": actions.summarize_draft(data, scope_unit_ids(request.user, "change")),
         "diff": diff,
+        "start": actions.generation_start(year) if year else None,
     }
 
 
@@ -201,7 +203,6 @@ def _preview_context(request: HttpRequest, draft: PlanImport, **extra: Any) -> d
     return {
         "page_title": "修订预览" if draft.base_plan_id else "导入预览",
         "draft": draft, "data": data, "sections": sections, "meta_form": meta_form,
-        "start": actions.generation_start(year) if year else None,
         **_summary_context(request, draft), **extra,
     }
 
@@ -380,18 +381,20 @@ def draft_meta(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "plans/preview.html", _preview_context(request, draft, meta_form=form))
     version = _posted_version(request)
     if version is None or version != draft.version:
-        messages.error(request, CONFLICT)
-        return redirect("plans:import_preview", pk=draft.pk)
+        return _refuse_edit(request, draft, CONFLICT)
     data = copy.deepcopy(draft.data)
     data.update(title=form.cleaned_data["title"].strip(),
                 organization=form.cleaned_data["organization"].strip() or None, year=form.cleaned_data["year"])
     try:
         actions.update_draft(draft, data, acting_user=request.user, expected_version=version)
     except ValidationError as exc:
-        messages.error(request, CONFLICT if getattr(exc, "code", None) == "conflict" else "；".join(exc.messages))
-    else:
-        messages.success(request, "已保存基本信息")
-    return redirect("plans:import_preview", pk=draft.pk)
+        return _refuse_edit(request, draft, CONFLICT if getattr(exc, "code", None) == "conflict"
+                            else "；".join(exc.messages))
+    messages.success(request, "已保存基本信息")
+    url = reverse("plans:import_preview", args=[draft.pk])
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponse(headers={"HX-Redirect": url})
+    return redirect(url)
 
 
 @login_required
