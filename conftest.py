@@ -10,13 +10,17 @@ from core.testing import TEST_PASSWORD, build_org_world
 
 
 @pytest.fixture(autouse=True)
-def _fresh_calendar_cache() -> Any:
-    """Calendar overrides are cached per process; one test's overrides must not leak into the next."""
+def _fresh_caches() -> Any:
+    """Calendar overrides and overview figures are cached per process; no test may see another's."""
+    from django.core.cache import cache
+
     from core import workdays
 
     workdays.clear_cache()
+    cache.clear()
     yield
     workdays.clear_cache()
+    cache.clear()
 
 
 @pytest.fixture

@@ -17,6 +17,14 @@ class LedgerConfig(AppConfig):
          "context": "ledger.supervision_views.home_panel", "order": 25},
     ]
 
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from ledger.reports import bump_overview_generation
+
+        post_save.connect(bump_overview_generation, sender="ledger.Task", dispatch_uid="ledger_overview_save")
+        post_delete.connect(bump_overview_generation, sender="ledger.Task", dispatch_uid="ledger_overview_delete")
+
     @property
     def periodic_jobs(self) -> list:
         from core.scheduler import PeriodicJob

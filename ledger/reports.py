@@ -416,3 +416,52 @@ def build_plan_report(plan: Any, qs: QuerySet[Task], *, today: datetime.date, sc
         doc.paragraph("无逾期未完成事项。")
     doc.signature(signer or plan.organization or str(plan.unit), today)
     return doc.to_bytes()
+
+
+# --- overview cache ---------------------------------------------------------------------------------
+
+_GENERATION_KEY = "ledger:overview:generation"
+
+
+def _generation() -> int:
+    from django.core.cache import cache
+
+    return cache.get_or_set(_GENERATION_KEY, 0, timeout=None)
+
+
+def bump_overview_generation(**_: Any) -> None:
+    """Any task write makes cached overview figures stale (connected to Task save/delete)."""
+    from django.core.cache import cache
+
+    try:
+        cache.incr(_GENERATION_KEY)
+    except ValueError:  # not set yet (or evicted)
+        cache.set(_GENERATION_KEY, 1, timeout=None)
+
+
+def cached_overview_stats(user: Any, qs: QuerySet[Task], today: datetime.date, *, plan_id: Any, year: Any) -> dict[str, Any]:
+    """overview_stats, reused for YISHI_OVERVIEW_CACHE_SECONDS per scope and filter.
+
+    The overview scans every visible task; leaders open it often and it changes slowly, so its
+    figures are kept for a minute at most. The key holds the user's unit scope (not the user), so
+    leaders with the same scope share it, and a generation number that every task write bumps, so
+    a write in this process (or any process, with a shared cache) shows at once.
+    """
+    import hashlib
+
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from core.scoping import scope_unit_ids
+
+    seconds = settings.YISHI_OVERVIEW_CACHE_SECONDS
+    if seconds <= 0:
+        return overview_stats(qs, today)
+    scope = scope_unit_ids(user, "view")
+    scope_key = "all" if scope is None else hashlib.sha256(",".join(map(str, sorted(scope))).encode()).hexdigest()
+    key = f"ledger:overview:{_generation()}:{scope_key}:{plan_id or ''}:{year or ''}:{today.isoformat()}"
+    stats = cache.get(key)
+    if stats is None:
+        stats = overview_stats(qs, today)
+        cache.set(key, stats, timeout=seconds)
+    return stats

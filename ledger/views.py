@@ -61,9 +61,9 @@ from ledger.reports import (
     build_ics,
     build_plan_report,
     build_task_ledger,
+    cached_overview_stats,
     ics_token,
     overview_charts,
-    overview_stats,
     report_title,
     user_for_ics_token,
 )
@@ -432,7 +432,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(plan_id=plan_id)
     if year:
         qs = qs.filter(due_date__year=year)
-    stats = overview_stats(qs, today)
+    stats = cached_overview_stats(user, qs, today, plan_id=plan_id, year=year)
     context = {
         "page_title": "领导总览",
         **_tab_context(request, "overview"),

@@ -209,6 +209,18 @@ else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in TASK_QUEUES}
 
+# --- Cache ----------------------------------------------------------------------------------------
+# Per-process memory by default; set YISHI_CACHE_URL (e.g. redis://127.0.0.1:6379/1) to share one
+# cache between web processes and machines.
+YISHI_CACHE_URL = env("YISHI_CACHE_URL")
+if YISHI_CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": YISHI_CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "yishi"}}
+# How long the leader overview's figures may be reused (seconds); writes to tasks refresh them sooner
+# in the process that made them.
+YISHI_OVERVIEW_CACHE_SECONDS = env_int("YISHI_OVERVIEW_CACHE_SECONDS", 60)
+
 # --- E-mail ---------------------------------------------------------------------------------------
 EMAIL_HOST = env("YISHI_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("YISHI_EMAIL_PORT", 25)

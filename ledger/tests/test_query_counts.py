@@ -138,3 +138,25 @@ def test_api_list_and_overview_cost_the_same(world, client):
     assert api_counts() == small
     body = json.loads(client.get("/api/ledger/tasks?limit=200", **headers).content)
     assert body["count"] == 200
+
+
+def test_overview_figures_are_reused_and_refreshed_by_a_write(world, login, settings):
+    """The overview is cached per scope; a task write makes the next view recompute it."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()
+    settings.YISHI_OVERVIEW_CACHE_SECONDS = 60
+    seed(world, 30)
+    client = login(world.first)
+    client.get("/ledger/overview/")
+    with CaptureQueriesContext(connection) as warm:
+        assert client.get("/ledger/overview/").status_code == 200
+    assert not any("GROUP BY" in q["sql"] for q in warm.captured_queries)  # served from the cache
+    task = Task.objects.filter(unit=world.unit_a).first()
+    task.title = "改过的任务"
+    task.save()
+    with CaptureQueriesContext(connection) as after_write:
+        client.get("/ledger/overview/")
+    assert any("GROUP BY" in q["sql"] for q in after_write.captured_queries)
