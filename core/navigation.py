@@ -7,7 +7,6 @@ Panels for the 工作台 are registered the same way through `home_panels` (temp
 from __future__ import annotations
 
 import functools
-
 from typing import Any
 
 from django.apps import apps
