@@ -11,8 +11,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.tokens import do_create_token
 from ledger.models import Task
-from org.choices import UnitKind
-from org.models import Unit, UnitAlias
 from plans import actions
 from plans.choices import ImportStatus
 from plans.models import Plan, PlanImport
@@ -20,14 +18,6 @@ from plans.models import Plan, PlanImport
 pytestmark = pytest.mark.django_db
 
 DEMO_PLAN = Path(__file__).resolve().parents[1] / "fixtures" / "demo_plan.txt"
-
-
-@pytest.fixture
-def organ(world):
-    for name, kind in [("宣传教育科", UnitKind.SECTION), ("督查科", UnitKind.SECTION), ("机关党委", UnitKind.OTHER)]:
-        Unit.objects.create(name=name, kind=kind, parent=world.root)
-    UnitAlias.objects.create(name="党组理论学习中心组", unit=world.party)
-    return world
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from core.testing import make_user
 from ledger.choices import TaskStatus
 from ledger.models import Duty, Task
 from org.choices import UnitKind
-from org.models import Unit, UnitAlias
+from org.models import Unit
 from plans import actions
 from plans.choices import AssignmentRole, ImportStatus
 from plans.models import Obligation, Plan
@@ -23,16 +23,6 @@ pytestmark = pytest.mark.django_db
 
 DEMO_PLAN = Path(__file__).resolve().parents[1] / "fixtures" / "demo_plan.txt"
 JAN1 = datetime.date(2026, 1, 1)
-
-
-@pytest.fixture
-def organ(world):
-    """The test world plus the units and aliases the demo plan names."""
-    extra = {}
-    for name, kind in [("宣传教育科", UnitKind.SECTION), ("督查科", UnitKind.SECTION), ("机关党委", UnitKind.OTHER)]:
-        extra[name] = Unit.objects.create(name=name, kind=kind, parent=world.root)
-    UnitAlias.objects.create(name="党组理论学习中心组", unit=world.party)
-    return world
 
 
 def _draft(user, unit, text=None):

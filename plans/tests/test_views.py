@@ -18,7 +18,7 @@ from core.roles import Perm, Role
 from ledger.choices import TaskStatus
 from ledger.models import Task
 from org.choices import UnitKind
-from org.models import Unit, UnitAlias
+from org.models import Unit
 from plans import actions
 from plans.choices import ImportStatus
 from plans.models import Obligation, Plan, PlanImport
@@ -27,15 +27,6 @@ pytestmark = pytest.mark.django_db
 
 DEMO_PLAN = Path(__file__).resolve().parents[1] / "fixtures" / "demo_plan.txt"
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def organ(world):
-    """The test world plus the units and aliases the demo plan names (as in test_import)."""
-    for name, kind in [("宣传教育科", UnitKind.SECTION), ("督查科", UnitKind.SECTION), ("机关党委", UnitKind.OTHER)]:
-        Unit.objects.create(name=name, kind=kind, parent=world.root)
-    UnitAlias.objects.create(name="党组理论学习中心组", unit=world.party)
-    return world
 
 
 @pytest.fixture
