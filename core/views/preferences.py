@@ -6,6 +6,7 @@ so another user's webhook id is a 404. Writes go through the do_* functions in c
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +37,8 @@ class WebhookForm(StyledModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["name", "kind", "url", "secret"]
+        # Django 6's default already: an address typed without a scheme is taken as https.
+        field_classes = {"url": functools.partial(forms.URLField, assume_scheme="https")}
         widgets = {"secret": forms.TextInput(attrs={"autocomplete": "off"})}
         help_texts = {
             "url": "企业微信：https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…；"
