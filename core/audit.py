@@ -19,8 +19,9 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NoReturn
 
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -146,6 +147,27 @@ def record(
         entry.save()
         AuditChainHead.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.hash)
     return entry
+
+
+def deny(user: Any, message: str, *, obj: models.Model | None = None, object_type: str = "",
+         object_id: Any = "", details: dict[str, Any] | None = None) -> NoReturn:
+    """Log the refused attempt, then refuse. Call outside any transaction that will roll back."""
+    record(
+        AuditAction.DENIED,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        changes={"reason": message, **(details or {})},
+        actor=user,
+    )
+    raise PermissionDenied(message)
+
+
+def forbid(request: Any, message: str, *, obj: models.Model | None = None, object_type: str = "") -> NoReturn:
+    """Refuse a web request; an attempted write (POST) is also written to the audit log."""
+    if request.method == "POST":
+        deny(request.user, message, obj=obj, object_type=object_type, details={"path": request.path})
+    raise PermissionDenied(message)
 
 
 def verify_chain(batch: int = 2000) -> tuple[bool, int, str]:

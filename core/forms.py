@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 
 def style_fields(form: forms.BaseForm) -> None:
@@ -46,3 +47,12 @@ class ScopedModelForm(StyledModelForm):
         for name in self.scoped_unit_fields:
             if name in self.fields:
                 self.fields[name].queryset = Unit.objects.visible_to(user, self.scope_action).filter(is_active=True)
+
+
+def add_action_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Show an action's ValidationError on the form: on its field when the form has one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

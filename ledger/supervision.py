@@ -24,14 +24,15 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from core import audit, workdays
+from core.audit import deny
 from core.models import AuditAction, StoredFile, User
 from core.notify import notify
 from core.roles import LEADERSHIP_ROLES, LEADING_ROLES, Role
@@ -77,12 +78,6 @@ class SupervisionConflict(ConflictError):
 
 
 # --- small helpers --------------------------------------------------------------------------------
-
-
-def deny(user: Any, message: str, *, obj: models.Model | None = None, object_type: str = "") -> NoReturn:
-    """Log the refused attempt (outside any transaction that would roll it back), then refuse."""
-    audit.record(AuditAction.DENIED, obj=obj, object_type=object_type, changes={"reason": message}, actor=user)
-    raise PermissionDenied(message)
 
 
 def _short(text: str, limit: int = 40) -> str:

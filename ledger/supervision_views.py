@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from core import workdays
 from core.files import check_upload, store_upload
-from core.forms import ScopedModelForm, StyledForm, StyledModelForm
+from core.forms import ScopedModelForm, StyledForm, StyledModelForm, add_action_errors
 from core.listing import paginate
 from core.models import User
 from core.roles import LEADERSHIP_ROLES
@@ -180,14 +180,6 @@ class LogForm(StyledForm):
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def _add_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 def _today() -> datetime.date:
     return timezone.localdate()
 
@@ -294,7 +286,7 @@ def _step_view(request: HttpRequest, pk: int, step: str, form_class: type[forms.
             messages.error(request, exc.messages[0])
             return redirect("ledger:supervision_detail", pk=sup.pk)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_action_errors(form, exc)
         else:
             messages.success(request, done)
             return redirect("ledger:supervision_detail", pk=sup.pk)
@@ -383,7 +375,7 @@ def supervision_issue(request: HttpRequest, task_pk: int) -> HttpResponse:
                 reply_deadline=data["reply_deadline"], acting_user=request.user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_action_errors(form, exc)
         else:
             messages.success(request, f"已交办督办：签收时限 {sv.cn_date(sup.ack_due)}，办结时限 {sv.cn_date(sup.close_due)}")
             return redirect(_safe_next(request, reverse("ledger:supervision_detail", args=[sup.pk])))
@@ -429,7 +421,7 @@ def _rule_form(request: HttpRequest, rule: ResponseRule | None) -> HttpResponse:
         try:
             sv.do_save_rule(rule, acting_user=request.user, **data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_action_errors(form, exc)
         else:
             messages.success(request, f"已保存响应规则“{data['name']}”")
             return redirect("ledger:rule_list")
@@ -460,7 +452,7 @@ def settings_edit(request: HttpRequest) -> HttpResponse:
         try:
             sv.do_update_settings(acting_user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_action_errors(form, exc)
         else:
             messages.success(request, "台账设置已保存，次日起的提醒和亮灯按新设置执行")
             return redirect("ledger:settings_edit")
@@ -524,7 +516,7 @@ def duty_create(request: HttpRequest) -> HttpResponse:
             duty = sv.do_create_duty(unit=data["unit"], title=data["title"], frequency=data["frequency"],
                                      acting_user=request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_action_errors(form, exc)
         else:
             messages.success(request, "已新增值守事项，请排班")
             return redirect("ledger:duty_detail", pk=duty.pk)
@@ -607,7 +599,7 @@ def _duty_form_view(request: HttpRequest, pk: int, name: str, form_class: Any, r
         try:
             result = run(duty, form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_action_errors(form, exc)
         else:
             messages.success(request, done.format(result=result))
             return _back_to_duty(duty, request)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -27,9 +27,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from core import audit, workdays
+from core.audit import forbid
 from core.exports.docx import docx_response
 from core.exports.xlsx import xlsx_response
 from core.files import store_upload
+from core.forms import add_action_errors
 from core.listing import paginate
 from core.models import AuditAction
 from core.roles import Perm
@@ -76,23 +78,6 @@ WEEKDAYS = "一二三四五六日"
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-
-
-def _forbid(request: HttpRequest, message: str, obj: Any = None) -> NoReturn:
-    """Refuse; an attempted write (POST) is also written to the audit log."""
-    if request.method == "POST":
-        audit.record(AuditAction.DENIED, obj=obj, actor=request.user,
-                     changes={"reason": message, "path": request.path})
-    raise PermissionDenied(message)
-
-
-def _add_errors(form: Any, exc: ValidationError) -> None:
-    """An action's ValidationError on the form: on its field when the form has one."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _partial(request: HttpRequest) -> bool:
@@ -269,7 +254,7 @@ def task_progress(request: HttpRequest, pk: int) -> HttpResponse:
     task = _get_task(request, pk)
     user = request.user
     if not can_work_on(user, task):
-        _forbid(request, "无权报送该任务的进展", task)
+        forbid(request, "无权报送该任务的进展", obj=task)
     form = ProgressForm(request.POST, request.FILES, task=task, user=user)
     if not form.is_valid():
         return _render_detail(request, task, progress_form=form)
@@ -289,7 +274,7 @@ def task_progress(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_detail(request, fresh, progress_form=form, conflict=exc.messages[0], status=409)
     except ValidationError as exc:
         form.keep(stored)
-        _add_errors(form, exc)
+        add_action_errors(form, exc)
         return _render_detail(request, _get_task(request, pk), progress_form=form)
     if form.cleaned_data["request_completion"]:
         messages.success(request, "已提交办结申请，等待单位负责人确认")
@@ -302,7 +287,7 @@ def _review(request: HttpRequest, pk: int, *, confirm: bool) -> HttpResponse:
     task = _get_task(request, pk)
     user = request.user
     if not can_manage(user, task):
-        _forbid(request, "仅责任单位负责人或分管领导可确认或退回", task)
+        forbid(request, "仅责任单位负责人或分管领导可确认或退回", obj=task)
     form = ReviewForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, task, review_form=form)
@@ -317,7 +302,7 @@ def _review(request: HttpRequest, pk: int, *, confirm: bool) -> HttpResponse:
         _with_version(form, fresh.version)
         return _render_detail(request, fresh, review_form=form, conflict=exc.messages[0], status=409)
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_action_errors(form, exc)
         return _render_detail(request, _get_task(request, pk), review_form=form)
     messages.success(request, "已确认完成" if confirm else "已退回，责任单位将继续办理")
     return redirect("ledger:task_detail", pk=task.pk)
@@ -341,7 +326,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     task = _get_task(request, pk)
     user = request.user
     if not can_manage(user, task):
-        _forbid(request, "无权修改该任务", task)
+        forbid(request, "无权修改该任务", obj=task)
     form = TaskEditForm(request.POST, task=task)
     if not form.is_valid():
         return _render_detail(request, task, edit_form=form, open_panel="edit")
@@ -355,7 +340,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_detail(request, fresh, edit_form=form, conflict=exc.messages[0], status=409,
                               open_panel="edit")
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_action_errors(form, exc)
         return _render_detail(request, _get_task(request, pk), edit_form=form, open_panel="edit")
     messages.success(request, "任务已保存")
     return redirect("ledger:task_detail", pk=task.pk)
@@ -380,7 +365,7 @@ def workday_hint(request: HttpRequest) -> HttpResponse:
 def task_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not can_create_tasks(user):
-        _forbid(request, "仅单位负责人、领导班子成员和系统管理员可交办任务")
+        forbid(request, "仅单位负责人、领导班子成员和系统管理员可交办任务")
     access = access_for(user)
     initial: dict[str, Any] = {"target_count": 1}
     if access.own_unit_id and unit_in_scope(user, access.own_unit_id, "change"):
@@ -397,7 +382,7 @@ def task_create(request: HttpRequest) -> HttpResponse:
                     target_count=data["target_count"], supervising_leader=data.get("supervising_leader"),
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_action_errors(form, exc)
             else:
                 messages.success(request, f"已交办任务“{task.title}”")
                 return redirect("ledger:task_detail", pk=task.pk)

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any, NoReturn
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 
 from core import audit
+from core.audit import deny
 from core.models import AuditAction, User
 from core.roles import Perm, Role
 from core.scoping import forget_access, has_perm, scope_unit_ids, unit_in_scope
@@ -59,20 +60,6 @@ def log_forged_units(user: Any, fields: dict[str, Any], *, path: str, object_typ
     if fields:
         audit.record(AuditAction.DENIED, object_type=object_type, object_id=object_id, actor=user,
                      changes={"reason": "提交了不在权限范围内的单位", "fields": fields, "path": path})
-
-
-def deny(user: Any, message: str, *, obj: models.Model | None = None, object_type: str = "",
-         object_id: Any = "", details: dict[str, Any] | None = None) -> NoReturn:
-    """Log the refused attempt, then refuse. Call outside any transaction that will roll back."""
-    audit.record(
-        AuditAction.DENIED,
-        obj=obj,
-        object_type=object_type,
-        object_id=object_id,
-        changes={"reason": message, **(details or {})},
-        actor=user,
-    )
-    raise PermissionDenied(message)
 
 
 def _require_manage(user: Any, obj: models.Model | None = None, object_type: str = "org.unit") -> None:

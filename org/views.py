@@ -8,12 +8,12 @@ org.actions. Permission refusals on POST are logged (DENIED); a GET is just refu
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, NoReturn
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +21,8 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
+from core.audit import forbid
+from core.forms import add_action_errors
 from core.listing import paginate
 from core.roles import Role
 from core.scoping import access_for, scope_unit_ids
@@ -28,7 +30,6 @@ from org.actions import (
     can_add_people,
     can_change_person_in,
     can_manage_org,
-    deny,
     do_assign_role,
     do_create_alias,
     do_create_person,
@@ -63,25 +64,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def _forbid(request: HttpRequest, message: str, obj: Any = None) -> NoReturn:
-    """Refuse; an attempted write (POST) is also written to the audit log."""
-    if request.method == "POST":
-        deny(request.user, message, obj=obj)
-    raise PermissionDenied(message)
-
-
 def _require_manage(request: HttpRequest, obj: Any = None) -> None:
     if not can_manage_org(request.user):
-        _forbid(request, "仅系统管理员可管理组织机构", obj)
-
-
-def _add_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Show an action's ValidationError on the form: on its field when the form has one."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+        forbid(request, "仅系统管理员可管理组织机构", obj=obj)
 
 
 def _log_forged(request: HttpRequest, form: forms.BaseForm, *fields: str) -> None:
@@ -196,7 +181,7 @@ def unit_create(request: HttpRequest) -> HttpResponse:
             try:
                 unit = do_create_unit(acting_user=request.user, **{f: form.cleaned_data[f] for f in _UNIT_FIELDS})
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_action_errors(form, exc)
             else:
                 messages.success(request, f"已新增单位“{unit.name}”")
                 return redirect("org:unit_detail", pk=unit.pk)
@@ -216,7 +201,7 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 do_update_unit(unit, acting_user=request.user, **{f: form.cleaned_data[f] for f in _UNIT_FIELDS})
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_action_errors(form, exc)
             else:
                 messages.success(request, f"已保存单位“{unit.name}”")
                 return redirect("org:unit_detail", pk=unit.pk)
@@ -297,7 +282,7 @@ _PERSON_FIELDS = ("name", "unit", "title", "phone", "email", "employee_no", "sor
 def person_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not can_add_people(user):
-        _forbid(request, "无权新增人员")
+        forbid(request, "无权新增人员")
     initial = {}
     unit_id = request.GET.get("unit", "")
     if unit_id.isdigit():
@@ -312,7 +297,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
                     **{f: form.cleaned_data[f] for f in _PERSON_FIELDS},
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_action_errors(form, exc)
             else:
                 if password:
                     # The temporary password is shown on this response only and never stored.
@@ -331,7 +316,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = Person.objects.select_related("unit", "user").get_visible_or_404(request.user, "view", pk=pk)
     if not can_change_person_in(request.user, person.unit_id):
-        _forbid(request, "无权修改该人员", person)
+        forbid(request, "无权修改该人员", obj=person)
     form = PersonForm(request.POST or None, instance=person, user=request.user)
     if request.method == "POST":
         if form.is_valid():
@@ -339,7 +324,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 do_update_person(person, acting_user=request.user,
                                  **{f: form.cleaned_data[f] for f in (*_PERSON_FIELDS, "is_active")})
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_action_errors(form, exc)
             else:
                 messages.success(request, f"已保存“{person.name}”")
                 return redirect("org:person_detail", pk=person.pk)
@@ -373,7 +358,7 @@ def role_add(request: HttpRequest, pk: int) -> HttpResponse:
             assignment = do_assign_role(person, form.cleaned_data["role"], form.cleaned_data["unit"],
                                         note=form.cleaned_data["note"], acting_user=request.user)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_action_errors(form, exc)
         else:
             messages.success(request, f"已任命：{assignment}")
             return _roles_response(request, person)
@@ -405,14 +390,14 @@ def alias_list(request: HttpRequest) -> HttpResponse:
     form = AliasForm(request.POST or None) if can_manage else None
     if request.method == "POST":
         if form is None:
-            _forbid(request, "仅系统管理员可管理单位别名")
+            forbid(request, "仅系统管理员可管理单位别名")
         if form.is_valid():
             try:
                 alias = do_create_alias(acting_user=request.user, name=form.cleaned_data["name"],
                                         unit=form.cleaned_data.get("unit"),
                                         unit_kind=form.cleaned_data.get("unit_kind") or "")
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_action_errors(form, exc)
             else:
                 messages.success(request, f"已新增别名“{alias.name}”")
                 return redirect("org:alias_list")

@@ -23,6 +23,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from core import audit
+from core.audit import deny
 from core.models import AuditAction
 from core.roles import Perm
 from core.scoping import has_perm, scope_unit_ids, unit_in_scope
@@ -58,8 +59,6 @@ def can_import(user: Any) -> bool:
 
 def _require_importer(user: Any) -> None:
     if not can_import(user):
-        from org.actions import deny
-
         deny(user, IMPORT_DENIED, object_type="plans.planimport")
 
 

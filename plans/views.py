@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,10 +22,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from core.audit import forbid
 from core.listing import paginate
 from core.scoping import scope_unit_ids
 from ledger.models import Duty, Task
-from org.actions import deny, log_forged_units
+from org.actions import log_forged_units
 from org.models import Unit
 from plans import actions
 from plans.choices import AssignmentRole, Frequency, ImportStatus
@@ -104,9 +105,7 @@ def plan_outline(plan: Plan) -> list[Section]:
 
 def _forbid(request: HttpRequest, message: str = actions.IMPORT_DENIED, obj: Any = None) -> NoReturn:
     """Refuse; an attempted write (POST) is also written to the audit log."""
-    if request.method == "POST":
-        deny(request.user, message, obj=obj, object_type="" if obj else "plans.planimport")
-    raise PermissionDenied(message)
+    forbid(request, message, obj=obj, object_type="" if obj else "plans.planimport")
 
 
 def _require_importer(request: HttpRequest, obj: Any = None) -> None:
