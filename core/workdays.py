@@ -100,6 +100,11 @@ class _OverrideCache:
             self._names = {}
             self._generation += 1
 
+    def reset(self) -> None:
+        """clear(), and forget that this thread wrote the table in a transaction still open."""
+        self.clear()
+        self._local.pending = False
+
     def mark_written(self) -> None:
         self.clear()
         if connection.in_atomic_block:
@@ -139,8 +144,7 @@ _cache = _OverrideCache()
 
 def clear_cache() -> None:
     """Forget the cached overrides and this thread's pending-write state (tests, raw SQL writes)."""
-    _cache.clear()
-    _cache._local.pending = False
+    _cache.reset()
 
 
 def _on_override_changed(sender: Any, **kwargs: Any) -> None:
