@@ -117,11 +117,15 @@ def _register_routers() -> None:
     from ledger.api_supervision import router as supervision_router
     from org.api import router as org_router
     from plans.api import router as plans_router
+    from risks.api import router as risks_router
+    from risks.meetings.api import router as meetings_router
 
     api.add_router("/org", org_router, tags=["组织"])
     api.add_router("/plans", plans_router, tags=["工作要点"])
     api.add_router("/ledger", ledger_router, tags=["任务台账"])
     api.add_router("/ledger", supervision_router, tags=["督办"])
+    api.add_router("/risks", risks_router, tags=["风险防控"])
+    api.add_router("/meetings", meetings_router, tags=["研判会与演练"])
 
 
 _register_routers()

@@ -29,6 +29,9 @@ class SourceKind(models.TextChoices):
     INCIDENT = "incident", "舆情处置"
     FINDING = "finding", "督查整改"
     MEETING = "meeting", "会议决定"
+    DRILL = "drill", "演练整改"
+    DUTY_REPORT = "duty_report", "履职报告"
+    RESPONSIBILITY = "responsibility", "责任落实"
 
 
 class ReportKind(models.TextChoices):

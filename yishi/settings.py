@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "org",
     "plans",
     "ledger",
+    "risks",
+    "risks.meetings",
 ]
 
 MIDDLEWARE = [

@@ -9,5 +9,7 @@ urlpatterns = [
     path("org/", include("org.urls")),
     path("plans/", include("plans.urls")),
     path("ledger/", include("ledger.urls")),
+    path("risks/meetings/", include("risks.meetings.urls")),
+    path("risks/", include("risks.urls")),
     path("", include("core.urls")),
 ]
