@@ -21,6 +21,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "nav_items": items,
         "unread_count": user.notifications.filter(read_at__isnull=True).count(),
         "user_is_admin": access.is_admin,
+        "user_unit_name": access.own_unit_name,
         "can_view_audit": has_perm(user, Perm.AUDIT_VIEW),
         "can_manage_calendar": has_perm(user, Perm.CALENDAR_MANAGE),
     }

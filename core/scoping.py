@@ -38,21 +38,25 @@ class _Access:
         self.is_admin = False
         self.roles: set[str] = set()
         self.own_unit_id: int | None = None
+        self.own_unit_name = ""
         self.person_id: int | None = None
+        self.head_paths: list[str] = []  # units (subtrees) the user heads as 科室负责人
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             self.view: set[int] | None = set()
             self.change: set[int] | None = set()
             self.work: set[int] | None = set()
             self.perms: frozenset[str] = frozenset()
             return
-        person = Person.objects.filter(user_id=user.pk, is_active=True).values("id", "unit_id").first()
+        person = Person.objects.filter(user_id=user.pk, is_active=True).values("id", "unit_id", "unit__name").first()
         if person:
             self.person_id, self.own_unit_id = person["id"], person["unit_id"]
+            self.own_unit_name = person["unit__name"]
         assignments = list(
             RoleAssignment.objects.filter(person__user_id=user.pk, person__is_active=True)
             .values_list("role", "unit__path")
         )
         self.roles = {role for role, _ in assignments}
+        self.head_paths = sorted({path for role, path in assignments if role == Role.UNIT_HEAD and path})
         self.is_admin = bool(user.is_superuser) or Role.SYSADMIN in self.roles
         perms: set[str] = set()
         for role in self.roles:

@@ -26,7 +26,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import BeforeValidator, StrictBool
 
 from core import audit, workdays
@@ -344,17 +344,17 @@ def _detail(exc: ValidationError) -> dict[str, Any] | list[str]:
     return exc.message_dict if hasattr(exc, "error_dict") else exc.messages
 
 
-def _refused(exc: ValidationError, task: Task | None = None) -> tuple[int, dict[str, Any]]:
+def _refused(exc: ValidationError, task: Task | None = None) -> Status:
     if isinstance(exc, ConflictError):
         current = Task.objects.filter(pk=task.pk).values_list("version", flat=True).first() if task else None
-        return 409, {"detail": exc.messages[0], "code": "conflict", "current_version": current}
-    return 409, {"detail": _detail(exc)}
+        return Status(409, {"detail": exc.messages[0], "code": "conflict", "current_version": current})
+    return Status(409, {"detail": _detail(exc)})
 
 
-def _deny(request: HttpRequest, message: str, obj: Any = None) -> tuple[int, dict[str, Any]]:
+def _deny(request: HttpRequest, message: str, obj: Any = None) -> Status:
     audit.record(AuditAction.DENIED, obj=obj, object_type="" if obj else "ledger.task", actor=request.auth,
                  changes={"reason": message, "path": request.path})
-    return 403, {"detail": message}
+    return Status(403, {"detail": message})
 
 
 def _detailed(qs: QuerySet[Task]) -> QuerySet[Task]:
@@ -372,12 +372,12 @@ def _get(request: HttpRequest, pk: int) -> Task:
     return Task.objects.select_related("unit").get_visible_or_404(request.auth, "view", pk=pk)
 
 
-def _person_in(request: HttpRequest, person_id: int, unit: Unit) -> Person | tuple[int, dict]:
+def _person_in(request: HttpRequest, person_id: int, unit: Unit) -> Person | Status:
     person = Person.objects.visible_to(request.auth, "view").filter(pk=person_id).first()
     if person is None:
-        return 404, {"detail": {"owner_id": ["人员不存在或无权访问"]}}
+        return Status(404, {"detail": {"owner_id": ["人员不存在或无权访问"]}})
     if person.unit_id != unit.pk or not person.is_active:
-        return 409, {"detail": {"owner_id": ["责任人须为责任单位的在岗人员"]}}
+        return Status(409, {"detail": {"owner_id": ["责任人须为责任单位的在岗人员"]}})
     return person
 
 
@@ -423,17 +423,17 @@ def create(request: HttpRequest, payload: TaskIn) -> Any:
     if unit is None:
         if Unit.objects.filter(pk=payload.unit_id).exists():
             log_forged_units(user, {"unit_id": payload.unit_id}, path=request.path, object_type="ledger.task")
-        return 404, {"detail": {"unit_id": ["单位不存在、已停用或不在您的权限范围内"]}}
+        return Status(404, {"detail": {"unit_id": ["单位不存在、已停用或不在您的权限范围内"]}})
     owner = None
     if payload.owner_id is not None:
         owner = _person_in(request, payload.owner_id, unit)
-        if isinstance(owner, tuple):
+        if isinstance(owner, Status):
             return owner
     leader = None
     if payload.supervising_leader_id is not None:
         leader = leaders_over(unit).filter(pk=payload.supervising_leader_id).first()
         if leader is None:
-            return 409, {"detail": {"supervising_leader_id": [f"该账户不是{unit.name}的分管领导"]}}
+            return Status(409, {"detail": {"supervising_leader_id": [f"该账户不是{unit.name}的分管领导"]}})
     try:
         task = create_task(
             unit=unit, title=payload.title, due_date=payload.due_date, acting_user=user, owner=owner,
@@ -442,7 +442,7 @@ def create(request: HttpRequest, payload: TaskIn) -> Any:
         )
     except ValidationError as exc:
         return _refused(exc)
-    return 201, _task_out(request, task.pk)
+    return Status(201, _task_out(request, task.pk))
 
 
 @router.patch("/tasks/{id}", response={200: TaskDetailOut, **WRITE}, summary="修改任务（须带 version）")
@@ -457,7 +457,7 @@ def update(request: HttpRequest, payload: TaskPatch, id: int = Path(..., ge=1, l
         changes["owner"] = None
         if owner_id is not None:
             owner = _person_in(request, owner_id, task.unit)
-            if isinstance(owner, tuple):
+            if isinstance(owner, Status):
                 return owner
             changes["owner"] = owner
     if "supervising_leader_id" in changes:
@@ -466,11 +466,11 @@ def update(request: HttpRequest, payload: TaskPatch, id: int = Path(..., ge=1, l
         if leader_id is not None:
             leader = leaders_over(task.unit).filter(pk=leader_id).first()
             if leader is None:
-                return 409, {"detail": {"supervising_leader_id": [f"该账户不是{task.unit.name}的分管领导"]}}
+                return Status(409, {"detail": {"supervising_leader_id": [f"该账户不是{task.unit.name}的分管领导"]}})
             changes["supervising_leader"] = leader
     for name in ("title", "description", "due_date", "target_count"):
         if name in changes and changes[name] is None:
-            return 409, {"detail": {name: ["不能为空"]}}
+            return Status(409, {"detail": {name: ["不能为空"]}})
     try:
         update_task(task, acting_user=request.auth, expected_version=version, **changes)
     except ValidationError as exc:
@@ -499,12 +499,12 @@ def upload_evidence(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID)) 
         return _deny(request, "无权报送该任务的进展", task)
     uploaded = request.FILES.get("file")
     if uploaded is None:
-        return 400, {"detail": {"file": ["请选择要上传的文件（文件不能为空）"]}}
+        return Status(400, {"detail": {"file": ["请选择要上传的文件（文件不能为空）"]}})
     try:
         stored = store_upload(uploaded, unit=task.unit, user=request.auth, purpose="ledger.evidence")
     except ValidationError as exc:
-        return 400, {"detail": {"file": exc.messages}}
-    return 201, stored
+        return Status(400, {"detail": {"file": exc.messages}})
+    return Status(201, stored)
 
 
 @router.post("/tasks/{id}/progress", response={201: TaskDetailOut, **WRITE}, summary="报送进展（可申请办结）")
@@ -516,14 +516,14 @@ def progress(request: HttpRequest, payload: ProgressIn, id: int = Path(..., ge=1
     wanted = sorted(set(payload.file_ids))
     files = list(StoredFile.objects.filter(pk__in=wanted, uploaded_by=user, unit_id=task.unit_id))
     if len(files) != len(wanted):
-        return 404, {"detail": {"file_ids": ["佐证材料不存在，或不是您为该任务上传的"]}}
+        return Status(404, {"detail": {"file_ids": ["佐证材料不存在，或不是您为该任务上传的"]}})
     try:
         report_progress(task, text=payload.text, increment=payload.increment, files=files,
                         request_completion=payload.request_completion, acting_user=user,
                         expected_version=payload.version)
     except ValidationError as exc:
         return _refused(exc, task)
-    return 201, _task_out(request, id)
+    return Status(201, _task_out(request, id))
 
 
 def _review(request: HttpRequest, id: int, payload: ReviewIn, *, confirm: bool) -> Any:  # noqa: A002
@@ -562,7 +562,7 @@ def overview(request: HttpRequest, query: Query[OverviewQuery]) -> Any:
 
     user = request.auth
     if not has_perm(user, Perm.LEADER_OVERVIEW):
-        return 403, {"detail": "仅领导班子成员和系统管理员可查看领导总览"}
+        return Status(403, {"detail": "仅领导班子成员和系统管理员可查看领导总览"})
     qs = Task.objects.visible_to(user, "view")
     if query.plan_id:
         qs = qs.filter(plan_id=query.plan_id)

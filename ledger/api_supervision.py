@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import BeforeValidator
 
 from core.models import User
@@ -251,20 +251,20 @@ def issue_supervision(request: HttpRequest, payload: IssueIn, id: int = Path(...
     if payload.rule_id is not None:
         rule = ResponseRule.objects.filter(pk=payload.rule_id).first()
         if rule is None:
-            return 404, {"detail": {"rule_id": ["响应规则不存在"]}}
+            return Status(404, {"detail": {"rule_id": ["响应规则不存在"]}})
     leader = None
     if payload.leader_id is not None:
         leader = User.objects.filter(pk=payload.leader_id, is_active=True).first()
         if leader is None:
-            return 404, {"detail": {"leader_id": ["督办领导不存在或已停用"]}}
+            return Status(404, {"detail": {"leader_id": ["督办领导不存在或已停用"]}})
     try:
         sup = sv.do_issue_supervision(
             task, leader=leader, order=payload.order, level=payload.level, rule=rule,
             reply_deadline=payload.reply_deadline, acting_user=request.auth,
         )
     except ValidationError as exc:
-        return 409, {"detail": _detail(exc)}
-    return 201, _out(_rows().get(pk=sup.pk), request.auth, events=True)
+        return Status(409, {"detail": _detail(exc)})
+    return Status(201, _out(_rows().get(pk=sup.pk), request.auth, events=True))
 
 
 def _run(request: HttpRequest, id: int, step: Any) -> Any:  # noqa: A002
@@ -272,8 +272,8 @@ def _run(request: HttpRequest, id: int, step: Any) -> Any:  # noqa: A002
     try:
         step(sup)
     except ValidationError as exc:
-        return 409, {"detail": _detail(exc)}
-    return 200, _out(_rows().get(pk=sup.pk), request.auth, events=True)
+        return Status(409, {"detail": _detail(exc)})
+    return Status(200, _out(_rows().get(pk=sup.pk), request.auth, events=True))
 
 
 @router.post("/supervisions/{id}/acknowledge", response={200: SupervisionDetailOut, **WRITE}, summary="签收")

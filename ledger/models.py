@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -26,10 +28,29 @@ class LedgerSettings(AuditedModel, models.Model):
     def __str__(self) -> str:
         return "台账设置"
 
+    CACHE_KEY = "ledger:settings"
+    CACHE_SECONDS = 30  # other web processes (with a per-process cache) see a change within this
+
     @classmethod
     def current(cls) -> LedgerSettings:
-        obj = cls.objects.first()
-        return obj or cls(yellow_days=3, remind_days="3,1", escalate_after_days=1)
+        """The one settings row (or the defaults). Every ledger page reads it, so it is cached;
+        saving the row clears the cache (ledger.apps connects the signal)."""
+        from django.core.cache import cache
+
+        obj = cache.get(cls.CACHE_KEY)
+        if obj is None:
+            obj = cls.objects.first() or cls(yellow_days=3, remind_days="3,1", escalate_after_days=1)
+            cache.set(cls.CACHE_KEY, obj, cls.CACHE_SECONDS)
+        return obj
+
+    @classmethod
+    def forget(cls, **_: Any) -> None:
+        from django.core.cache import cache
+        from django.db import transaction
+
+        cache.delete(cls.CACHE_KEY)
+        # Again after commit: a reader between the save and the commit may have cached the old row.
+        transaction.on_commit(lambda: cache.delete(cls.CACHE_KEY))
 
     def remind_offsets(self) -> list[int]:
         return sorted({int(x) for x in self.remind_days.replace("，", ",").split(",") if x.strip().isdigit()},

@@ -618,11 +618,11 @@ def do_return(
 
 def handle_unit_ids(user: Any) -> set[int]:
     """Units whose supervisions are the user's to handle: their own, and those they head."""
-    from org.models import RoleAssignment, Unit
+    from org.models import Unit
 
-    ids = {access_for(user).own_unit_id} - {None}
-    paths = list(RoleAssignment.objects.filter(person__user_id=user.pk, role=Role.UNIT_HEAD)
-                 .values_list("unit__path", flat=True))
+    access = access_for(user)
+    ids = {access.own_unit_id} - {None}
+    paths = access.head_paths
     if paths:
         query = models.Q()
         for path in paths:

@@ -587,7 +587,7 @@ def home_panel_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     today = timezone.localdate()
     horizon = today + datetime.timedelta(days=HOME_HORIZON_DAYS)
-    qs = scoped_tasks(user, "mine").filter(status__in=OPEN_STATUSES, due_date__lte=horizon)
+    qs = scoped_tasks(user, "mine", where=Q(status__in=OPEN_STATUSES, due_date__lte=horizon))
     counts = qs.aggregate(overdue=Count("id", filter=Q(due_date__lt=today)),
                           soon=Count("id", filter=Q(due_date__gte=today)))
     tasks = present(qs.select_related("unit").defer("description", "quote")

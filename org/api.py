@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
-from ninja import Field, File, Path, Query, Router, Schema, UploadedFile
+from ninja import Field, File, Path, Query, Router, Schema, Status, UploadedFile
 from pydantic import BeforeValidator, ConfigDict, StrictBool, model_validator
 
 from core.roles import Role
@@ -368,14 +368,14 @@ def _units() -> Any:
     return Unit.objects.annotate(people_count=Count("people", filter=Q(people__is_active=True)))
 
 
-def _unit_in_scope(request: HttpRequest, unit_id: int, field: str, action: str) -> Unit | tuple[int, dict]:
+def _unit_in_scope(request: HttpRequest, unit_id: int, field: str, action: str) -> Unit | Status:
     """The active unit `unit_id` if the caller may act on it; else a 404 answer (a forged id is logged)."""
     unit = Unit.objects.visible_to(request.auth, action).filter(pk=unit_id, is_active=True).first()  # type: ignore[arg-type]
     if unit is not None:
         return unit
     if Unit.objects.filter(pk=unit_id).exists():
         log_forged_units(request.auth, {field: unit_id}, path=request.path, object_id=unit_id)
-    return 404, {"detail": {field: ["单位不存在、已停用或不在您的权限范围内"]}}
+    return Status(404, {"detail": {field: ["单位不存在、已停用或不在您的权限范围内"]}})
 
 
 # --- units ------------------------------------------------------------------------------------------
@@ -408,7 +408,7 @@ def create_unit(request: HttpRequest, payload: UnitIn) -> Any:
     parent = None
     if payload.parent_id is not None:
         parent = _unit_in_scope(request, payload.parent_id, "parent_id", "change")
-        if isinstance(parent, tuple):
+        if isinstance(parent, Status):
             return parent
     try:
         unit = do_create_unit(
@@ -416,8 +416,8 @@ def create_unit(request: HttpRequest, payload: UnitIn) -> Any:
             kind=payload.kind, parent=parent, sort_order=payload.sort_order, is_coordinator=payload.is_coordinator,
         )
     except ValidationError as exc:
-        return 409, {"detail": _detail(exc)}
-    return 201, _units().get(pk=unit.pk)
+        return Status(409, {"detail": _detail(exc)})
+    return Status(201, _units().get(pk=unit.pk))
 
 
 @router.patch("/units/{id}", response={200: UnitOut, **WRITE}, summary="修改单位（系统管理员）")
@@ -431,13 +431,13 @@ def update_unit(request: HttpRequest, payload: UnitPatch, id: int = Path(..., ge
         changes["parent"] = None
         if parent_id is not None:
             parent = _unit_in_scope(request, parent_id, "parent_id", "change")
-            if isinstance(parent, tuple):
+            if isinstance(parent, Status):
                 return parent
             changes["parent"] = parent
     try:
         do_update_unit(unit, acting_user=request.auth, **changes)
     except ValidationError as exc:
-        return 409, {"detail": _detail(exc)}
+        return Status(409, {"detail": _detail(exc)})
     return _units().get(pk=unit.pk)
 
 
@@ -467,7 +467,7 @@ def create_person(request: HttpRequest, payload: PersonIn) -> Any:
     if not can_add_people(user):
         deny(user, "无权新增人员", object_type="org.person")
     unit = _unit_in_scope(request, payload.unit_id, "unit_id", "change")
-    if isinstance(unit, tuple):
+    if isinstance(unit, Status):
         return unit
     fields = payload.model_dump(exclude={"unit_id", "username", "name"})
     try:
@@ -475,10 +475,10 @@ def create_person(request: HttpRequest, payload: PersonIn) -> Any:
             acting_user=user, name=payload.name, unit=unit, username=payload.username or "", **fields
         )
     except ValidationError as exc:
-        return 409, {"detail": _detail(exc)}
+        return Status(409, {"detail": _detail(exc)})
     created = people_for(request.auth).get(pk=person.pk)
     created.temporary_password = password
-    return 201, created
+    return Status(201, created)
 
 
 @router.patch("/people/{id}", response={200: PersonOut, **WRITE}, summary="修改人员")
@@ -489,13 +489,13 @@ def update_person(request: HttpRequest, payload: PersonPatch, id: int = Path(...
     changes = payload.model_dump(exclude_unset=True)
     if "unit_id" in changes:
         unit = _unit_in_scope(request, changes.pop("unit_id"), "unit_id", "change")
-        if isinstance(unit, tuple):
+        if isinstance(unit, Status):
             return unit
         changes["unit"] = unit
     try:
         do_update_person(person, acting_user=request.auth, **changes)
     except ValidationError as exc:
-        return 409, {"detail": _detail(exc)}
+        return Status(409, {"detail": _detail(exc)})
     return people_for(request.auth).get(pk=person.pk)
 
 
@@ -524,13 +524,13 @@ def create_role(request: HttpRequest, payload: RoleIn) -> Any:
         deny(request.auth, "仅系统管理员可任免角色", object_type="org.roleassignment")
     person = Person.objects.get_visible_or_404(request.auth, "view", pk=payload.person_id)
     unit = _unit_in_scope(request, payload.unit_id, "unit_id", "change")
-    if isinstance(unit, tuple):
+    if isinstance(unit, Status):
         return unit
     try:
         assignment = do_assign_role(person, payload.role, unit, note=payload.note, acting_user=request.auth)
     except ValidationError as exc:
-        return 409, {"detail": _detail(exc)}
-    return 201, assignment
+        return Status(409, {"detail": _detail(exc)})
+    return Status(201, assignment)
 
 
 @router.delete("/roles/{id}", response={204: None, **WRITE}, summary="免去角色（系统管理员）")
@@ -539,8 +539,8 @@ def delete_role(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID)) -> A
     try:
         do_remove_role(assignment, acting_user=request.auth)
     except ValidationError as exc:
-        return 409, {"detail": _detail(exc)}
-    return 204, None
+        return Status(409, {"detail": _detail(exc)})
+    return Status(204, None)
 
 
 @router.get("/aliases", response={200: AliasPage, **READ}, summary="单位别名列表")
@@ -561,10 +561,10 @@ def import_org(request: HttpRequest, file: File[UploadedFile]) -> Any:
     try:
         summary = do_import_org_chart(file, acting_user=request.auth)
     except ImportRejected as rejected:
-        return 400, {
+        return Status(400, {
             "detail": f"组织机构文件未导入：发现 {len(rejected.errors)} 处问题，没有写入任何数据",
             "errors": [{"row": e.row, "column": e.column, "message": str(e)} for e in rejected.errors],
-        }
+        })
     return {
         **summary.counts(),
         "accounts": [

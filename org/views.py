@@ -459,7 +459,8 @@ def home_panel_context(request: HttpRequest) -> dict[str, Any]:
     access = access_for(request.user)
     if not access.own_unit_id:
         return {"unit": None}
-    unit = Unit.objects.filter(pk=access.own_unit_id).first()
+    unit = (Unit.objects.filter(pk=access.own_unit_id)
+            .annotate(active_people=Count("people", filter=Q(people__is_active=True))).first())
     heads = (
         Person.objects.filter(roles__unit=unit, roles__role=Role.UNIT_HEAD, is_active=True).distinct().order_by("name")
     )
@@ -467,7 +468,7 @@ def home_panel_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "unit": unit,
         "heads": list(heads),
-        "people_count": unit.people.filter(is_active=True).count() if unit else 0,
+        "people_count": unit.active_people if unit else 0,
         "roles": list(roles),
         "subtree_count": len(scope_unit_ids(request.user, "view") or ()) if not access.is_admin else None,
     }

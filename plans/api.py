@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation, ValidationError
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import BeforeValidator, StrictBool
 from pydantic import ValidationError as PydanticError
 
@@ -407,19 +407,19 @@ def _pydantic_detail(exc: PydanticError) -> list[dict[str, Any]]:
     return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
 
 
-def _unit_or_404(request: HttpRequest, unit_id: int | None) -> Unit | tuple[int, dict[str, Any]]:
+def _unit_or_404(request: HttpRequest, unit_id: int | None) -> Unit | Status:
     user = request.auth
     if unit_id is None:
         from plans.forms import organ_root_id
 
         unit_id = organ_root_id(user)
         if unit_id is None:
-            return 400, {"detail": {"unit_id": ["请指定所属单位 unit_id"]}}
+            return Status(400, {"detail": {"unit_id": ["请指定所属单位 unit_id"]}})
     unit = Unit.objects.visible_to(user, "change").filter(pk=unit_id, is_active=True).first()  # type: ignore[arg-type]
     if unit is None:
         if Unit.objects.filter(pk=unit_id).exists():
             log_forged_units(user, {"unit_id": unit_id}, path=request.path, object_type="plans.planimport")
-        return 404, {"detail": {"unit_id": ["单位不存在、已停用或不在您的管理范围内"]}}
+        return Status(404, {"detail": {"unit_id": ["单位不存在、已停用或不在您的管理范围内"]}})
     return unit
 
 
@@ -484,36 +484,36 @@ def create_import(request: HttpRequest) -> Any:
             fields = {k: v for k, v in request.POST.items() if k in ("unit_id", "base_plan_id") and v != ""}
             uploaded = request.FILES.get("file")
         except (MultiPartParserError, SuspiciousOperation, BadRequest):
-            return 400, {"detail": "无法解析上传的表单"}
+            return Status(400, {"detail": "无法解析上传的表单"})
         try:
             params = ImportFormIn.model_validate(fields)
         except PydanticError as exc:
-            return 422, {"detail": _pydantic_detail(exc)}
+            return Status(422, {"detail": _pydantic_detail(exc)})
         if uploaded is None:
-            return 422, {"detail": [{"loc": ["body", "file"], "msg": "请上传文件 file", "type": "missing"}]}
+            return Status(422, {"detail": [{"loc": ["body", "file"], "msg": "请上传文件 file", "type": "missing"}]})
         try:
             check_plan_upload(uploaded)
         except ValidationError as exc:
-            return 400, {"detail": "；".join(exc.messages)}
+            return Status(400, {"detail": "；".join(exc.messages)})
         unit_id, base_plan_id = params.unit_id, params.base_plan_id
     elif content_type == "application/json":
         try:
             payload = ImportTextIn.model_validate_json(request.body or b"")
         except PydanticError as exc:
-            return 422, {"detail": _pydantic_detail(exc)}
+            return Status(422, {"detail": _pydantic_detail(exc)})
         text, source_name = payload.text, payload.source_name.strip()
         unit_id, base_plan_id = payload.unit_id, payload.base_plan_id
     else:
-        return 415, {"detail": "请以 multipart/form-data 上传文件，或以 application/json 提交全文"}
+        return Status(415, {"detail": "请以 multipart/form-data 上传文件，或以 application/json 提交全文"})
     base_plan = None
     if base_plan_id is not None:
         base_plan = Plan.objects.visible_to(user, "change").filter(pk=base_plan_id).first()  # type: ignore[attr-defined]
         if base_plan is None:
-            return 404, {"detail": {"base_plan_id": ["要修订的计划不存在或无权访问"]}}
+            return Status(404, {"detail": {"base_plan_id": ["要修订的计划不存在或无权访问"]}})
         unit: Any = base_plan.unit  # a revision stays with the plan's unit
     else:
         unit = _unit_or_404(request, unit_id)
-        if isinstance(unit, tuple):
+        if isinstance(unit, Status):
             return unit
     try:
         draft = actions.start_import(
@@ -521,9 +521,9 @@ def create_import(request: HttpRequest) -> Any:
             filename=uploaded.name if uploaded else source_name, text=text, base_plan=base_plan,
         )
     except ValidationError as exc:
-        return 400, {"detail": "；".join(exc.messages)}
+        return Status(400, {"detail": "；".join(exc.messages)})
     draft = PlanImport.objects.select_related("unit", "base_plan", "created_by").get(pk=draft.pk)
-    return 201, _draft_out(draft, user)
+    return Status(201, _draft_out(draft, user))
 
 
 @router.get("/imports/{id}", response={200: DraftOut, **READ}, summary="导入草稿")
@@ -541,11 +541,11 @@ def update_import(request: HttpRequest, payload: DraftUpdateIn, id: int = Path(.
     data = payload.data.model_dump()
     problems = actions.validate_draft(data, scope_unit_ids(request.auth, "change"))
     if problems:
-        return 400, {"detail": problems}
+        return Status(400, {"detail": problems})
     try:
         draft = actions.update_draft(draft, data, acting_user=request.auth, expected_version=payload.version)
     except ValidationError as exc:
-        return 409, {"detail": "；".join(exc.messages)}
+        return Status(409, {"detail": "；".join(exc.messages)})
     draft = PlanImport.objects.select_related("unit", "base_plan", "created_by").get(pk=draft.pk)
     return _draft_out(draft, request.auth)
 
@@ -557,15 +557,15 @@ def update_import(request: HttpRequest, payload: DraftUpdateIn, id: int = Path(.
 def confirm_import(request: HttpRequest, payload: ConfirmIn, id: int = Path(..., ge=1, le=MAX_ID)) -> Any:  # noqa: A002
     draft = _draft(request, id)
     if draft.status != ImportStatus.OPEN:
-        return 409, {"detail": "该导入已确认或取消"}
+        return Status(409, {"detail": "该导入已确认或取消"})
     try:
         result = actions.confirm_import(draft, acting_user=request.auth, expected_version=payload.version)
     except ValidationError as exc:
         if getattr(exc, "code", None) == "conflict" or not PlanImport.objects.filter(
             pk=draft.pk, status=ImportStatus.OPEN
         ).exists():
-            return 409, {"detail": "；".join(exc.messages)}
-        return 400, {"detail": exc.messages}
+            return Status(409, {"detail": "；".join(exc.messages)})
+        return Status(400, {"detail": exc.messages})
     return _result_out(result)
 
 
@@ -573,9 +573,9 @@ def confirm_import(request: HttpRequest, payload: ConfirmIn, id: int = Path(...,
 def cancel_import(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID)) -> Any:  # noqa: A002
     draft = _draft(request, id)
     if draft.status != ImportStatus.OPEN:
-        return 409, {"detail": "该导入已确认或取消"}
+        return Status(409, {"detail": "该导入已确认或取消"})
     actions.cancel_import(draft, acting_user=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 # Declared last: its path (/plans/{id}) would otherwise also match /plans/imports.

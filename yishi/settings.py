@@ -108,6 +108,9 @@ TEMPLATES = [
     },
 ]
 
+# Widgets rendered in Python (same HTML as Django's templates, a fraction of the time): core/renderers.py
+FORM_RENDERER = "core.renderers.FastRenderer"
+
 # --- Database -------------------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'yishi.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("YISHI_DB_CONN_MAX_AGE", 60))}
