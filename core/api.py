@@ -116,6 +116,7 @@ def _register_routers() -> None:
     from ledger.api import router as ledger_router
     from ledger.api_supervision import router as supervision_router
     from org.api import router as org_router
+    from org.api_responsibility import router as responsibility_router
     from plans.api import router as plans_router
     from risks.api import router as risks_router
     from risks.meetings.api import router as meetings_router
@@ -126,6 +127,7 @@ def _register_routers() -> None:
     api.add_router("/ledger", supervision_router, tags=["督办"])
     api.add_router("/risks", risks_router, tags=["风险防控"])
     api.add_router("/meetings", meetings_router, tags=["研判会与演练"])
+    api.add_router("/responsibility", responsibility_router, tags=["主体责任"])
 
 
 _register_routers()

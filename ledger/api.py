@@ -49,7 +49,7 @@ from ledger.forms import leaders_over
 from ledger.models import ProgressReport, Task
 from ledger.reports import overview_stats
 from org.actions import log_forged_units
-from org.api import INT32, MAX_ID, NAME, TEXT, BodySchema, Id, QuerySchema, _not_bool
+from org.api import INT32, MAX_ID, NAME, TEXT, BodySchema, ErrorOut, Id, QuerySchema, _not_bool
 from org.models import Person, Unit
 
 router = Router()
@@ -94,10 +94,6 @@ def _name(max_length: int, pattern: str = NAME) -> Any:
 
 
 # --- output -----------------------------------------------------------------------------------------
-
-
-class ErrorOut(Schema):
-    detail: str | dict[str, Any] | list[Any] = Field(..., description="错误说明；字段错误时为 {字段: [说明]}")
 
 
 class ConflictOut(ErrorOut):

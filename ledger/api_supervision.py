@@ -59,7 +59,7 @@ def _text(max_length: int) -> Any:
 # --- output -----------------------------------------------------------------------------------------
 
 
-class FileOut(Schema):
+class EvidenceLinkOut(Schema):
     id: int
     name: str
     url: str
@@ -73,7 +73,7 @@ class EventOut(Schema):
     author_name: str
     text: str
     at: datetime.datetime
-    files: list[FileOut]
+    files: list[EvidenceLinkOut]
 
 
 class StageOut(Schema):

@@ -1,0 +1,48 @@
+"""Risk register and heat map with 50,000 risks on PostgreSQL under 20 concurrent clients."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+import harness
+
+CLIENTS = 20
+PER_CLIENT = 25
+RISKS = 50_000
+PAGES = {"register": "/risks/", "register_filtered": "/risks/?level=major&status=open&sort=deadline",
+         "heatmap": "/risks/heatmap/"}
+USERS = ("admin", "fenguan")
+
+
+def run() -> dict[str, dict]:
+    results: dict[str, dict] = {}
+    if not harness.postgres_available():
+        print("   PostgreSQL 不可用：跳过风险台账基准")
+        return results
+    url = harness.fresh_database("postgresql", "yishi_bench_risks")
+    env = harness.base_env(url)
+    harness.manage(env, "migrate", "--noinput", "-v0")
+    started = time.monotonic()
+    harness.script(env, "seed_risks.py", str(RISKS))
+    subprocess.run(["psql", url, "-q", "-c", "VACUUM ANALYZE"], check=False, capture_output=True)
+    print(f"   seeded {RISKS} risks in {time.monotonic() - started:.0f} s")
+    counts = {user: json.loads(harness.script(env, "querycount.py", user, *PAGES.values())) for user in USERS}
+    with harness.web_server(env) as base:
+        for user in USERS:
+            sessions = []
+            for _ in range(CLIENTS):
+                s = harness.Session(base)
+                s.login(user, env["YISHI_DEMO_PASSWORD"])
+                sessions.append(s)
+            for name, path in PAGES.items():
+                harness.load(base, path, sessions[:4], 3)
+                r = harness.load(base, path, sessions, PER_CLIENT)
+                prefix = f"risks.{name}.{user}.postgresql"
+                results[f"{prefix}.requests_per_s"] = harness.result(r.rps, "req/s")
+                results[f"{prefix}.p50_ms"] = harness.result(r.p50, "ms")
+                results[f"{prefix}.p95_ms"] = harness.result(r.pct(0.95), "ms", "< 200")
+                results[f"{prefix}.errors"] = harness.result(r.errors, "count", "0")
+                results[f"{prefix}.queries"] = harness.result(counts[user][path], "queries", "independent of rows")
+    return results
