@@ -246,6 +246,24 @@ def confirm_completion(task: Task, *, acting_user: Any, comment: str = "", expec
     return current
 
 
+def complete_by_source(task: Task, *, acting_user: Any, text: str) -> Task:
+    """Close a task its source module has fulfilled (a submitted self-check, say): the source
+    record is the evidence, so no unit head is asked to confirm. Already done: left as it is."""
+    with transaction.atomic(), audit.audit_context(actor=acting_user):
+        current = _locked(task, None)
+        if current.status == TaskStatus.DONE:
+            return current
+        ProgressReport.objects.create(task=current, author=acting_user, kind=ReportKind.CONFIRM, text=text)
+        _save(current, status=TaskStatus.DONE, completed_at=timezone.now(), latest_progress=text[:300],
+              done_count=max(current.done_count, current.target_count))
+    return current
+
+
+def tasks_raised_by(source: models.Model) -> models.QuerySet[Task]:
+    """The ledger tasks a module raised for one of its records (`create_task(source=…)`)."""
+    return Task.objects.filter(source_type=ContentType.objects.get_for_model(source), source_id=source.pk)
+
+
 def return_task(task: Task, *, acting_user: Any, comment: str, expected_version: int | None = None) -> Task:
     """Send a completion request back with the reason."""
     _require(can_manage(acting_user, task), "仅责任单位负责人或分管领导可退回")

@@ -27,7 +27,7 @@ from core.models import AuditAction, StoredFile
 from core.notify import notify
 from core.roles import LEADERSHIP_ROLES, LEADING_ROLES, Role
 from core.scoping import access_for, has_role, is_admin, unit_in_scope
-from ledger.actions import ConflictError, create_task
+from ledger.actions import ConflictError, complete_by_source, create_task, tasks_raised_by
 from ledger.choices import SourceKind, SupervisionLevel, TaskStatus
 from risks.choices import (
     CADENCE_DAYS,
@@ -208,7 +208,8 @@ def do_update_matrix(matrix: Any, *, acting_user: Any, expected_version: int | N
 
 
 def _require_coordinator(user: Any, message: str, object_type: str) -> None:
-    if not is_coordinator(user):
+    # The system account is the scheduler launching the monthly 日常排查 (audited as such).
+    if not is_coordinator(user) and not getattr(user, "is_system", False):
         deny(user, message, object_type=object_type)
 
 
@@ -295,7 +296,39 @@ def do_launch_campaign(
         SelfCheckAnswer.objects.bulk_create(answers, batch_size=2000)
         audit.record(AuditAction.CREATE, obj=campaign,
                      changes={"units": [u.pk for u in units], "points": len(points)})
+        # Filling in is work with a deadline: each unit's self-check is a ledger task, so reminders,
+        # lights and overdue escalation apply; submitting the self-check closes it.
+        for check in checks:
+            create_task(unit=check.unit, title=f"填报自查：{campaign.title}"[:200], due_date=due_date,
+                        acting_user=acting_user, source=check, source_kind=SourceKind.RISK, check_scope=False,
+                        origin=campaign.get_kind_display(),
+                        description=f"{campaign.get_kind_display()}，填报截止 {due_date:%Y-%m-%d}。")
     return campaign
+
+
+def launch_monthly_screening(today: datetime.date | None = None) -> ScreeningCampaign | None:
+    """日常排查 is monthly per unit: on the month's first working day the system launches it for
+    every active office, section and affiliated unit, due on the month's last working day. Once a
+    month (a 日常 campaign starting this month means done); nothing without checklist points."""
+    from org.models import Unit
+
+    today = today or timezone.localdate()
+    if today != workdays.first_workday_of_month(today.year, today.month):
+        return None
+    month_start = today.replace(day=1)
+    if ScreeningCampaign.objects.filter(kind=CampaignKind.DAILY, start_date__gte=month_start).exists():
+        return None
+    if not RiskPoint.objects.filter(is_active=True, domain__is_active=True).exists():
+        return None
+    units = list(Unit.objects.filter(is_active=True, kind__in=["office", "section", "affiliate"]).order_by("path"))
+    if not units:
+        return None
+    with audit.system_context(via="task"):
+        return do_launch_campaign(
+            kind=CampaignKind.DAILY, title=f"{today.year}年{today.month}月日常排查", start_date=today,
+            due_date=workdays.last_workday_of_month(today.year, today.month), units=units,
+            acting_user=audit.system_user(), today=today,
+            description="按工作要点每月开展一次日常排查：逐项自查本单位各风险点，发现问题如实填报。")
 
 
 def do_close_campaign(campaign: ScreeningCampaign, *, acting_user: Any) -> ScreeningCampaign:
@@ -376,6 +409,8 @@ def do_save_self_check(
             _raise_screening_risks(current, rows, acting_user, today)
             current.status, current.submitted_at, current.submitted_by = (
                 CheckStatus.SUBMITTED, timezone.now(), acting_user)
+            for task in tasks_raised_by(current).exclude(status=TaskStatus.DONE):
+                complete_by_source(task, acting_user=acting_user, text="自查表已提交")
         else:
             current.status = CheckStatus.DRAFT
         current.summary = (summary or "").strip()[:5000]

@@ -29,4 +29,6 @@ class RisksConfig(AppConfig):
         return [
             PeriodicJob("risks.progress_reports", "10 8 * * *", "risks.jobs.progress_reports",
                         "挂牌督办风险：按频次布置下一期进展报告任务"),
+            PeriodicJob("risks.monthly_screening", "40 7 * * *", "risks.jobs.monthly_screening",
+                        "每月第一个工作日发起当月日常排查（各单位自查，月末最后一个工作日截止）"),
         ]
