@@ -565,18 +565,22 @@ def record(request: HttpRequest, payload: RecordIn, id: int = PK) -> Any:  # noq
 
 @router.post("/meetings/{id}/decisions", response={201: DecisionOut, **WRITE}, summary="登记会议决定（生成任务）")
 def add_decision(request: HttpRequest, payload: TaskRaisingIn, id: int = PK) -> Any:  # noqa: A002
-    meeting = _meeting(request, id)
-    if not actions.can_manage(request.auth, meeting.unit_id):
-        actions.require(False, request.auth, "无权登记该会议的决定", meeting)
+    return _raise_task(request, _meeting(request, id), payload, actions.do_add_decision, "无权登记该会议的决定")
+
+
+def _raise_task(request: HttpRequest, parent: Any, payload: TaskRaisingIn, add: Any, refusal: str) -> Any:
+    """A meeting decision or a drill finding: each raises a ledger task for a unit in scope."""
+    if not actions.can_manage(request.auth, parent.unit_id):
+        actions.require(False, request.auth, refusal, parent)
     unit = _unit(request, payload.unit_id)
     if isinstance(unit, Status):
         return unit
     try:
-        decision = actions.do_add_decision(meeting, text=payload.text, unit=unit, due_date=payload.due_date,
-                                           allow_non_workday=payload.allow_non_workday, acting_user=request.auth)
+        row = add(parent, text=payload.text, unit=unit, due_date=payload.due_date,
+                  allow_non_workday=payload.allow_non_workday, acting_user=request.auth)
     except ValidationError as exc:
         return _refused(exc)
-    return Status(201, decision)
+    return Status(201, row)
 
 
 # --- plans and drills -------------------------------------------------------------------------------
@@ -678,18 +682,7 @@ def timings(request: HttpRequest, payload: TimingsIn, id: int = PK) -> Any:  # n
 
 @router.post("/drills/{id}/findings", response={201: FindingOut, **WRITE}, summary="登记演练发现的问题（生成整改任务）")
 def add_finding(request: HttpRequest, payload: TaskRaisingIn, id: int = PK) -> Any:  # noqa: A002
-    drill = _drill(request, id)
-    if not actions.can_manage(request.auth, drill.unit_id):
-        actions.require(False, request.auth, "无权登记该演练的问题", drill)
-    unit = _unit(request, payload.unit_id)
-    if isinstance(unit, Status):
-        return unit
-    try:
-        finding = actions.do_add_finding(drill, text=payload.text, unit=unit, due_date=payload.due_date,
-                                         allow_non_workday=payload.allow_non_workday, acting_user=request.auth)
-    except ValidationError as exc:
-        return _refused(exc)
-    return Status(201, finding)
+    return _raise_task(request, _drill(request, id), payload, actions.do_add_finding, "无权登记该演练的问题")
 
 
 # --- pre-release checks -----------------------------------------------------------------------------
