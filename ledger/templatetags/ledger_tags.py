@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 
+from core.templatetags.yishi import pk_url
 from ledger.choices import OVERDUE, TaskStatus
 
 register = template.Library()
@@ -58,3 +60,25 @@ def task_progress(task: Any) -> SafeString:
         'style="width: {3}%" role="progressbar" aria-valuenow="{3}" aria-valuemin="0" aria-valuemax="100" '
         'aria-label="进度 {3}%"></div></div>',
         task.done_count, task.target_count, bar, task.progress_percent)
+
+
+def _task_row(task: Any) -> tuple[Any, ...]:
+    origin = task.origin
+    return (
+        task.pk, task_light(task), pk_url("ledger:task_detail", task.pk), task.title,
+        format_html('<div class="small text-secondary">{}</div>', Truncator(origin).chars(60)) if origin else "",
+        task.unit.name, (task.owner.name if task.owner_id else "") or "—", f"{task.due_date:%Y-%m-%d}",
+        task_progress(task), task_status(task),
+    )
+
+
+@register.simple_tag
+def task_rows(tasks: Any) -> SafeString:
+    """The ledger list's <tr>s (after ledger.filters.present). A template loop cost ~0.2 ms a row,
+    more than the page's queries; the markup is the one the template had."""
+    return format_html_join(
+        "\n", '<tr data-task="{}"><td>{}</td><td><a href="{}">{}</a>{}</td>'
+        '<td class="text-nowrap">{}</td><td class="text-nowrap">{}</td><td class="text-nowrap">{}</td>'
+        '<td>{}</td><td>{}</td></tr>',
+        (_task_row(t) for t in tasks),
+    )
