@@ -12,7 +12,7 @@ from core import workdays
 from core.forms import StyledForm
 from core.scoping import access_for
 from ledger.forms import MultipleFileField
-from risks.choices import SCALE_CHOICES, Cadence, CampaignKind, RiskSource
+from risks.choices import SCALE_CHOICES, Cadence, CampaignKind, RiskLevel, RiskSource
 from risks.models import RiskDomain
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -35,6 +35,31 @@ class PersonChoice(forms.ModelChoiceField):
 class PeopleChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.name}（{obj.unit.name}）"
+
+
+class RiskFilterForm(StyledForm):
+    """The register's filter selects. Only drawn (the FORM_RENDERER writes them in Python); the
+    query itself is read by risks.selectors.parse_filters, which explains bad values."""
+
+    def __init__(self, data: Any, *, domains: list[tuple[int, str]], units: list[tuple[int, str, str]],
+                 sorts: list[tuple[str, str]], statuses: list[tuple[str, str]]) -> None:
+        # Unbound, the query as initial values: drawing must not validate (parse_filters reports
+        # bad values once, above the results) nor mark the selects invalid.
+        initial = {name: data.get(name, "") for name in ("domain", "level", "status", "unit", "source", "flagged")}
+        super().__init__(initial={**initial, "sort": data.get("sort") or "level"}, auto_id="f-%s")
+        lists = {
+            "domain": ("领域", [("", "全部领域"), *((str(pk), n) for pk, n in domains)]),
+            "level": ("等级", [("", "全部等级"), *RiskLevel.choices]),
+            "status": ("状态", [("", "全部状态"), *statuses]),
+            "unit": ("单位", [("", "全部单位"), *((str(pk), n) for pk, n, _ in units)]),
+            "source": ("来源", [("", "全部来源"), *RiskSource.choices]),
+            "flagged": ("挂牌督办", [("", "挂牌督办：不限"), ("1", "挂牌督办"), ("0", "未挂牌")]),
+            "sort": ("排序", sorts),
+        }
+        for name, (label, choices) in lists.items():
+            self.fields[name] = forms.ChoiceField(
+                label=label, choices=choices, required=False,
+                widget=forms.Select(attrs={"class": "form-select", "aria-label": label}))
 
 
 class RiskForm(StyledForm):

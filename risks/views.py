@@ -18,8 +18,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import audit
@@ -30,7 +28,7 @@ from core.forms import add_action_errors
 from core.listing import paginate
 from core.models import AuditAction
 from risks import actions, reports
-from risks.choices import LEVEL_COLORS, AnswerResult, CheckStatus, RiskLevel, RiskSource, RiskStatus
+from risks.choices import LEVEL_COLORS, AnswerResult, CheckStatus, RiskLevel, RiskStatus
 from risks.forms import (
     CampaignForm,
     CloseRequestForm,
@@ -39,6 +37,7 @@ from risks.forms import (
     FollowUpForm,
     PointForm,
     ReviewForm,
+    RiskFilterForm,
     RiskForm,
     StepForm,
 )
@@ -88,31 +87,10 @@ def _clean_query(request: HttpRequest) -> Any:
 # --- the register -----------------------------------------------------------------------------------
 
 
-def _select(name: str, label: str, options: list[tuple[str, str]], current: str) -> str:
-    """One filter <select> from a precomputed (value, label) list: a template include per select (or
-    a Django widget) costs more than the register's queries, so the HTML is joined here, escaped."""
-    rows = "".join(format_html('<option value="{}"{}>{}</option>', v, " selected" if v == current else "", text)
-                   for v, text in options)
-    return format_html('<select name="{}" class="form-select" aria-label="{}" id="f-{}">{}</select>', name, label,
-                       name, mark_safe(rows))  # noqa: S308 - every part escaped by format_html above
-
-
-def _filter_selects(values: dict[str, str], units: list[tuple[int, str, str]]) -> dict[str, str]:
-    sorts = [(k, f"按{label}") for k, (label, _) in SORTS.items()]
-    return {
-        "sel_domain": _select("domain", "领域", [("", "全部领域"), *((str(pk), n) for pk, n in domain_choices())],
-                              values["domain"]),
-        "sel_level": _select("level", "等级", [("", "全部等级"), *((v, str(t)) for v, t in RiskLevel.choices)],
-                             values["level"]),
-        "sel_status": _select("status", "状态", [("", "全部状态"), *((v, str(t)) for v, t in STATUS_FILTERS.items())],
-                              values["status"]),
-        "sel_unit": _select("unit", "单位", [("", "全部单位"), *((str(pk), n) for pk, n, _ in units)], values["unit"]),
-        "sel_source": _select("source", "来源", [("", "全部来源"), *((v, str(t)) for v, t in RiskSource.choices)],
-                              values["source"]),
-        "sel_flagged": _select("flagged", "挂牌督办", [("", "挂牌督办：不限"), ("1", "挂牌督办"), ("0", "未挂牌")],
-                               values["flagged"]),
-        "sel_sort": _select("sort", "排序", sorts, values["sort"] or "level"),
-    }
+def _filter_form(request: HttpRequest, units: list[tuple[int, str, str]]) -> RiskFilterForm:
+    return RiskFilterForm(request.GET, domains=domain_choices(), units=units,
+                          sorts=[(k, f"按{label}") for k, (label, _) in SORTS.items()],
+                          statuses=[(v, str(t)) for v, t in STATUS_FILTERS.items()])
 
 
 @login_required
@@ -135,7 +113,7 @@ def risk_list(request: HttpRequest) -> HttpResponse:
         "risks": _present(listing["object_list"], today),
         "export_url": reverse("risks:export") + ("?" + params.urlencode() if params else ""),
         "can_coordinate": actions.is_coordinator(user),
-        **({} if partial else _filter_selects(values, units)),
+        **({} if partial else {"filter_form": _filter_form(request, units)}),
         **listing,
     }
     if partial:
