@@ -115,6 +115,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 def _register_routers() -> None:
     from ledger.api import router as ledger_router
     from ledger.api_supervision import router as supervision_router
+    from opinion.api import router as opinion_router
     from org.api import router as org_router
     from org.api_responsibility import router as responsibility_router
     from plans.api import router as plans_router
@@ -128,6 +129,7 @@ def _register_routers() -> None:
     api.add_router("/risks", risks_router, tags=["风险防控"])
     api.add_router("/meetings", meetings_router, tags=["研判会与演练"])
     api.add_router("/responsibility", responsibility_router, tags=["主体责任"])
+    api.add_router("/opinion", opinion_router, tags=["舆情监测"])
 
 
 _register_routers()

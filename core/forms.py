@@ -56,3 +56,17 @@ def add_action_errors(form: forms.BaseForm, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+class PersonChoice(forms.ModelChoiceField):
+    """A person, shown with the unit (two people of one name in different units are common)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name}（{obj.unit.name}）"
+
+
+class PeopleChoice(forms.ModelMultipleChoiceField):
+    """Several people, each shown with the unit."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name}（{obj.unit.name}）"

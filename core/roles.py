@@ -12,6 +12,7 @@ class Role(models.TextChoices):
     UNIT_HEAD = "unit_head", "科室负责人"
     LIAISON = "liaison", "信息员"
     COMMENTATOR = "commentator", "网评员"
+    OPINION_ANALYST = "opinion_analyst", "舆情分析员"
     SYSADMIN = "sysadmin", "系统管理员"
 
 
@@ -30,16 +31,19 @@ class Perm:
     AUDIT_VIEW = "core.view_audit"
     CALENDAR_MANAGE = "core.manage_calendar"
     LEADER_OVERVIEW = "core.leader_overview"
+    OPINION_VIEW = "opinion.view"  # monitoring wall, items, events, alerts, reports
+    OPINION_MANAGE = "opinion.manage"  # sources, rules, alert rules, labels, incidents
 
 
 EVERYONE: frozenset[str] = frozenset()
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SYSADMIN: frozenset({"*"}),
-    Role.FIRST_RESPONSIBLE: frozenset({Perm.ORG_CHANGE_PERSON, Perm.LEADER_OVERVIEW}),
-    Role.DIRECT_RESPONSIBLE: frozenset({Perm.ORG_CHANGE_PERSON, Perm.LEADER_OVERVIEW}),
-    Role.LEADER_MEMBER: frozenset({Perm.LEADER_OVERVIEW}),
+    Role.FIRST_RESPONSIBLE: frozenset({Perm.ORG_CHANGE_PERSON, Perm.LEADER_OVERVIEW, Perm.OPINION_VIEW}),
+    Role.DIRECT_RESPONSIBLE: frozenset({Perm.ORG_CHANGE_PERSON, Perm.LEADER_OVERVIEW, Perm.OPINION_VIEW}),
+    Role.LEADER_MEMBER: frozenset({Perm.LEADER_OVERVIEW, Perm.OPINION_VIEW}),
     Role.UNIT_HEAD: frozenset({Perm.ORG_CHANGE_PERSON}),
     Role.LIAISON: frozenset(),
-    Role.COMMENTATOR: frozenset(),
+    Role.COMMENTATOR: frozenset({Perm.OPINION_VIEW}),
+    Role.OPINION_ANALYST: frozenset({Perm.OPINION_VIEW, Perm.OPINION_MANAGE}),
 }

@@ -91,6 +91,7 @@ PEOPLE: list[tuple[str, str, str, str, list[tuple[str, str]]]] = [
     ("swzx_ky1", "水佳琪", "SZF-SWZX", "科员", [(Role.LIAISON, "SZF-SWZX")]),
     ("swzx_ky2", "窦明轩", "SZF-SWZX", "科员", []),
     ("xj_ky4", "章可欣", "SZF-XJ", "科员", []),
+    ("yq_fxy", "沈舆清", "SZF-XJ", "舆情分析员", [(Role.OPINION_ANALYST, "SZF-XJ")]),
 ]
 
 # The accounts printed by `make run`, one per role.
@@ -102,6 +103,7 @@ SHOWCASE: list[tuple[str, str]] = [
     ("xj_kz", "科室负责人（宣传教育科）"),
     ("xj_ky1", "信息员（宣传教育科）"),
     ("xj_ky2", "网评员（宣传教育科）"),
+    ("yq_fxy", "舆情分析员（宣传教育科，7×24 舆情监测）"),
     ("xx_ky2", "网评员（信息科）"),
     ("ms_ky2", "普通干部（秘书科）"),
 ]

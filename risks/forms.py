@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from core import workdays
-from core.forms import StyledForm
+from core.forms import PeopleChoice, PersonChoice, StyledForm
 from core.scoping import access_for
 from ledger.forms import MultipleFileField
 from risks.choices import SCALE_CHOICES, Cadence, CampaignKind, RiskLevel, RiskSource
@@ -25,16 +25,6 @@ def _people(user: Any, unit_id: int | None = None) -> Any:
     if unit_id is not None:
         qs = qs.filter(unit_id=unit_id)
     return qs.order_by("unit__path", "sort_order", "id")
-
-
-class PersonChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.name}（{obj.unit.name}）"
-
-
-class PeopleChoice(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.name}（{obj.unit.name}）"
 
 
 class RiskFilterForm(StyledForm):

@@ -65,9 +65,10 @@ def admin_token(world: Any) -> Iterator[None]:
 def test_api_conforms_to_its_spec(case: Any, admin_token: None) -> None:
     excluded = []
     if case.operation.path in ("/api/org/import", "/api/plans/imports", "/api/ledger/tasks/{id}/evidence",
-                               "/api/risks/risks/{id}/evidence"):
-        # The spec can say "a file", not "a well-formed org chart" or "a real PDF": the random bytes
-        # generated as a "valid" file are rightly refused with 400 (tested in org/ and ledger/tests).
+                               "/api/risks/risks/{id}/evidence", "/api/opinion/sources/{source_id}/import"):
+        # The spec can say "a file", not "a well-formed org chart", "a real PDF" or "a spreadsheet of
+        # items": the random bytes generated as a "valid" file are rightly refused with 4xx (tested in
+        # org/, ledger/ and opinion/tests).
         # Only this one check is skipped, for these operations; every other check still runs.
         excluded.append(positive_data_acceptance)
     case.call_and_validate(excluded_checks=excluded)
@@ -82,7 +83,7 @@ def test_every_schema_name_is_used_once() -> None:
 
     import core.api  # noqa: F401 — registers every router, importing every schema
 
-    ours = ("core", "org", "plans", "ledger", "risks")
+    ours = ("core", "org", "plans", "ledger", "risks", "opinion")
     names: dict[str, set[str]] = collections.defaultdict(set)
 
     def walk(cls: type) -> None:

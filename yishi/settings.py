@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "ledger",
     "risks",
     "risks.meetings",
+    "opinion",
 ]
 
 MIDDLEWARE = [

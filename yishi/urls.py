@@ -11,5 +11,6 @@ urlpatterns = [
     path("ledger/", include("ledger.urls")),
     path("risks/meetings/", include("risks.meetings.urls")),
     path("risks/", include("risks.urls")),
+    path("opinion/", include("opinion.urls")),
     path("", include("core.urls")),
 ]

@@ -51,6 +51,7 @@ class Command(BaseCommand):
         for load in (load_demo_responsibility, load_demo_risks, load_demo_meetings):
             with transaction.atomic():
                 load(admin)
+        self._load_opinion()
         lines = [
             f"演示数据已就绪：{counts['units']} 个单位，{counts['people']} 名人员"
             + (f"；已导入《{plan.title}》。" if plan else "。"),
@@ -60,6 +61,18 @@ class Command(BaseCommand):
         (settings.VAR_DIR / "demo_accounts.txt").write_text("\n".join(lines) + "\n")
         if not options["quiet"]:
             self.stdout.write("\n".join(lines))
+
+    def _load_opinion(self) -> None:
+        """Public-media monitoring: the sentiment baseline first (the demo items are scored with it),
+        then sources, rules and items through the real pipeline, then alerts and incidents."""
+        from opinion.demo import load_demo_opinion
+        from opinion.demo_incidents import load_demo_incidents
+        from opinion.sentiment_service import ensure_baseline_model
+
+        ensure_baseline_model()
+        for load in (load_demo_opinion, load_demo_incidents):
+            with transaction.atomic(), audit_context(actor=system_user(), via="command"):
+                load()
 
     def _load(self, password: str) -> dict[str, int]:
         units: dict[str, Unit] = {}
