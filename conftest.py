@@ -24,6 +24,12 @@ def _fresh_caches() -> Any:
 
 
 @pytest.fixture
+def no_reuse(settings: Any) -> None:
+    """Compute every page in full (core.caching off): query counts must measure the real work."""
+    settings.YISHI_OVERVIEW_CACHE_SECONDS = 0
+
+
+@pytest.fixture
 def world(db: Any) -> Any:
     return build_org_world()
 

@@ -21,19 +21,9 @@ def run() -> dict[str, dict]:
         harness.manage(env, "migrate", "--noinput", "-v0")
         harness.script(env, "seed_org.py", "2000")
         counts = json.loads(harness.script(env, "querycount.py", USER, *PAGES.values()))
-        with harness.web_server(env) as base:
-            sessions = []
-            for _ in range(CLIENTS):
-                s = harness.Session(base)
-                s.login(USER, env["YISHI_DEMO_PASSWORD"])
-                sessions.append(s)
-            for name, path in PAGES.items():
-                harness.load(base, path, sessions[:4], 5)  # warm-up
-                r = harness.load(base, path, sessions, PER_CLIENT)
-                prefix = f"foundation.{name}.{kind}"
-                results[f"{prefix}.requests_per_s"] = harness.result(r.rps, "req/s")
-                results[f"{prefix}.p50_ms"] = harness.result(r.p50, "ms")
-                results[f"{prefix}.p95_ms"] = harness.result(r.pct(0.95), "ms", "< 150")
-                results[f"{prefix}.errors"] = harness.result(r.errors, "count", "0")
-                results[f"{prefix}.queries"] = harness.result(counts[path], "queries", "independent of list length")
+        results.update(harness.measure_pages(env, PAGES, [USER], lambda page, _, kind=kind: f"foundation.{page}.{kind}",
+                                             target="< 150", clients=CLIENTS, per_client=PER_CLIENT))
+        for name, path in PAGES.items():
+            results[f"foundation.{name}.{kind}.queries"] = harness.result(counts[path], "queries",
+                                                                          "independent of list length")
     return results

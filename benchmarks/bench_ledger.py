@@ -41,20 +41,8 @@ def run() -> dict[str, dict]:
     for size in (20, 100):
         paths = [f"{path}?per_page={size}" if name == "ledger_list" else path for name, path in PAGES.items()]
         counts[size] = json.loads(harness.script(env, "querycount.py", USER, *paths))
-    with harness.web_server(env) as base:
-        sessions = []
-        for _ in range(CLIENTS):
-            s = harness.Session(base)
-            s.login(USER, env["YISHI_DEMO_PASSWORD"])
-            sessions.append(s)
-        for name, path in PAGES.items():
-            harness.load(base, path, sessions[:4], 3)
-            r = harness.load(base, path, sessions, PER_CLIENT)
-            prefix = f"ledger.{name}.postgresql"
-            results[f"{prefix}.requests_per_s"] = harness.result(r.rps, "req/s")
-            results[f"{prefix}.p50_ms"] = harness.result(r.p50, "ms")
-            results[f"{prefix}.p95_ms"] = harness.result(r.pct(0.95), "ms", "< 200")
-            results[f"{prefix}.errors"] = harness.result(r.errors, "count", "0")
+    results.update(harness.measure_pages(env, PAGES, [USER], lambda page, _: f"ledger.{page}.postgresql",
+                                         target="< 200", clients=CLIENTS, per_client=PER_CLIENT))
     for name, path in PAGES.items():
         small = counts[20][f"{path}?per_page=20" if name == "ledger_list" else path]
         large = counts[100][f"{path}?per_page=100" if name == "ledger_list" else path]

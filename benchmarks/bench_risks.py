@@ -29,20 +29,10 @@ def run() -> dict[str, dict]:
     subprocess.run(["psql", url, "-q", "-c", "VACUUM ANALYZE"], check=False, capture_output=True)
     print(f"   seeded {RISKS} risks in {time.monotonic() - started:.0f} s")
     counts = {user: json.loads(harness.script(env, "querycount.py", user, *PAGES.values())) for user in USERS}
-    with harness.web_server(env) as base:
-        for user in USERS:
-            sessions = []
-            for _ in range(CLIENTS):
-                s = harness.Session(base)
-                s.login(user, env["YISHI_DEMO_PASSWORD"])
-                sessions.append(s)
-            for name, path in PAGES.items():
-                harness.load(base, path, sessions[:4], 3)
-                r = harness.load(base, path, sessions, PER_CLIENT)
-                prefix = f"risks.{name}.{user}.postgresql"
-                results[f"{prefix}.requests_per_s"] = harness.result(r.rps, "req/s")
-                results[f"{prefix}.p50_ms"] = harness.result(r.p50, "ms")
-                results[f"{prefix}.p95_ms"] = harness.result(r.pct(0.95), "ms", "< 200")
-                results[f"{prefix}.errors"] = harness.result(r.errors, "count", "0")
-                results[f"{prefix}.queries"] = harness.result(counts[user][path], "queries", "independent of rows")
+    results.update(harness.measure_pages(env, PAGES, USERS, lambda page, user: f"risks.{page}.{user}.postgresql",
+                                         target="< 200", clients=CLIENTS, per_client=PER_CLIENT))
+    for user in USERS:
+        for name, path in PAGES.items():
+            results[f"risks.{name}.{user}.postgresql.queries"] = harness.result(counts[user][path], "queries",
+                                                                                 "independent of rows")
     return results

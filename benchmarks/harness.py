@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,6 +192,35 @@ def load(base: str, path: str, sessions: list[Session], per_client: int) -> Load
     for t in threads:
         t.join()
     return LoadResult(len(latencies), errors[0], time.perf_counter() - start, latencies)
+
+
+# Pages are measured twice: as served (figures and fragments reused until the next change,
+# core.caching) and computed in full on every request, which is what a page costs right after a
+# change. The targets apply to the first; the second is printed so that nobody mistakes one for the other.
+MODES = (("", {}), (".computed", {"YISHI_OVERVIEW_CACHE_SECONDS": "0"}))
+
+
+def measure_pages(env: dict[str, str], pages: dict[str, str], users: Sequence[str], name: Callable[[str, str], str],
+                  *, target: str, clients: int = 20, per_client: int = 40) -> dict[str, dict]:
+    """p50/p95 and requests/s of each page for each user, `clients` logged-in clients at once."""
+    results: dict[str, dict] = {}
+    for suffix, extra in MODES:
+        with web_server({**env, **extra}) as base:
+            for user in users:
+                sessions = []
+                for _ in range(clients):
+                    s = Session(base)
+                    s.login(user, env["YISHI_DEMO_PASSWORD"])
+                    sessions.append(s)
+                for page, path in pages.items():
+                    load(base, path, sessions[:4], 3)  # warm-up
+                    r = load(base, path, sessions, per_client)
+                    prefix = name(page, user) + suffix
+                    results[f"{prefix}.requests_per_s"] = result(r.rps, "req/s")
+                    results[f"{prefix}.p50_ms"] = result(r.p50, "ms")
+                    results[f"{prefix}.p95_ms"] = result(r.pct(0.95), "ms", None if suffix else target)
+                    results[f"{prefix}.errors"] = result(r.errors, "count", "0")
+    return results
 
 
 def print_table(rows: dict[str, dict]) -> None:

@@ -25,6 +25,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.caching import forget_generation
 from core.models.audit import AuditAction, AuditChainHead, AuditEntry
 
 
@@ -146,6 +147,11 @@ def record(
         entry.hash = entry.compute_hash()
         entry.save()
         AuditChainHead.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.hash)
+    # The chain's length is the data generation (core.caching): the rest of this request must see
+    # the new one, not the one it read before the change.
+    forget_generation(actor)
+    if ctx.actor is not actor:
+        forget_generation(ctx.actor)
     return entry
 
 

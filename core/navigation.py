@@ -10,8 +10,10 @@ import functools
 from typing import Any
 
 from django.apps import apps
+from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
 
+from core.caching import reuse
 from core.scoping import has_perm
 
 
@@ -37,22 +39,26 @@ def nav_for(user: Any) -> list[dict[str, Any]]:
 
 
 def home_panels(request: Any) -> list[dict[str, Any]]:
-    """Each app's panel on the 工作台, in order; an app adds one with `home_panels` on its AppConfig."""
+    """Each app's panel on the 工作台, in order; an app adds one with `home_panels` on its AppConfig.
+
+    A panel is rendered from its own context only (no request), so its HTML is kept per user until
+    the next audited change (core.caching): the 工作台 is the page everyone opens first and often.
+    """
     panels: list[dict[str, Any]] = []
     for config in apps.get_app_configs():
         for panel in getattr(config, "home_panels", ()):
             if panel.get("perm") and not has_perm(request.user, panel["perm"]):
                 continue
-            context_func = panel.get("context")
-            if isinstance(context_func, str):
-                module, _, name = context_func.rpartition(".")
-                context_func = getattr(__import__(module, fromlist=[name]), name)
-            panels.append(
-                {
-                    "title": panel["title"],
-                    "template": panel["template"],
-                    "order": panel.get("order", 100),
-                    "context": context_func(request) if context_func else {},
-                }
-            )
+            key = f"home_panel:{request.user.pk}:{config.label}:{panel['template']}"
+            html, wide = reuse(key, functools.partial(_render_panel, request, panel), holder=request.user)
+            panels.append({"title": panel["title"], "order": panel.get("order", 100), "html": html, "wide": wide})
     return sorted(panels, key=lambda p: p["order"])
+
+
+def _render_panel(request: Any, panel: dict[str, Any]) -> tuple[str, bool]:
+    context_func = panel.get("context")
+    if isinstance(context_func, str):
+        module, _, name = context_func.rpartition(".")
+        context_func = getattr(__import__(module, fromlist=[name]), name)
+    context = context_func(request) if context_func else {}
+    return get_template(panel["template"]).render({"ctx": context}), bool(context.get("wide"))

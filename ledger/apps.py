@@ -21,10 +21,6 @@ class LedgerConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from ledger.models import LedgerSettings
-        from ledger.reports import bump_overview_generation
-
-        post_save.connect(bump_overview_generation, sender="ledger.Task", dispatch_uid="ledger_overview_save")
-        post_delete.connect(bump_overview_generation, sender="ledger.Task", dispatch_uid="ledger_overview_delete")
         post_save.connect(LedgerSettings.forget, sender=LedgerSettings, dispatch_uid="ledger_settings_save")
         post_delete.connect(LedgerSettings.forget, sender=LedgerSettings, dispatch_uid="ledger_settings_delete")
 

@@ -420,48 +420,25 @@ def build_plan_report(plan: Any, qs: QuerySet[Task], *, today: datetime.date, sc
 
 # --- overview cache ---------------------------------------------------------------------------------
 
-_GENERATION_KEY = "ledger:overview:generation"
 
-
-def _generation() -> int:
-    from django.core.cache import cache
-
-    return cache.get_or_set(_GENERATION_KEY, 0, timeout=None)
-
-
-def bump_overview_generation(**_: Any) -> None:
-    """Any task write makes cached overview figures stale (connected to Task save/delete)."""
-    from django.core.cache import cache
-
-    try:
-        cache.incr(_GENERATION_KEY)
-    except ValueError:  # not set yet (or evicted)
-        cache.set(_GENERATION_KEY, 1, timeout=None)
-
-
-def cached_overview_stats(user: Any, qs: QuerySet[Task], today: datetime.date, *, plan_id: Any, year: Any) -> dict[str, Any]:
-    """overview_stats, reused for YISHI_OVERVIEW_CACHE_SECONDS per scope and filter.
-
-    The overview scans every visible task; leaders open it often and it changes slowly, so its
-    figures are kept for a minute at most. The key holds the user's unit scope (not the user), so
-    leaders with the same scope share it, and a generation number that every task write bumps, so
-    a write in this process (or any process, with a shared cache) shows at once.
-    """
+def scope_key(user: Any) -> str:
+    """A short stable name for the set of units the user sees (users with the same scope share it)."""
     import hashlib
-
-    from django.conf import settings
-    from django.core.cache import cache
 
     from core.scoping import scope_unit_ids
 
-    seconds = settings.YISHI_OVERVIEW_CACHE_SECONDS
-    if seconds <= 0:
-        return overview_stats(qs, today)
-    scope = scope_unit_ids(user, "view")
-    scope_key = "all" if scope is None else hashlib.sha256(",".join(map(str, sorted(scope))).encode()).hexdigest()
-    key = f"ledger:overview:{_generation()}:{scope_key}:{plan_id or ''}:{year or ''}:{today.isoformat()}"
-    stats = cache.get(key)
-    if stats is None:
-        stats = overview_stats(qs, today)
-        cache.set(key, stats, timeout=seconds)
-    return stats
+    ids = scope_unit_ids(user, "view")
+    raw = "all" if ids is None else ",".join(str(i) for i in sorted(ids))
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def cached_overview_stats(user: Any, qs: QuerySet[Task], today: datetime.date, *, plan_id: Any, year: Any) -> dict[str, Any]:
+    """overview_stats, reused per scope and filter until the next change (core.caching).
+
+    The overview scans every visible task; leaders open it often and it changes slowly. The key holds
+    the user's unit scope (not the user), so leaders with the same scope share it.
+    """
+    from core.caching import reuse
+
+    key = f"ledger:overview:{scope_key(user)}:{plan_id or ''}:{year or ''}:{today.isoformat()}"
+    return reuse(key, lambda: overview_stats(qs, today), holder=user)

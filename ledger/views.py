@@ -32,7 +32,7 @@ from core.exports.docx import docx_response
 from core.exports.xlsx import xlsx_response
 from core.files import store_upload
 from core.forms import add_action_errors
-from core.listing import paginate
+from core.listing import cached_fragments, paginate
 from core.models import AuditAction
 from core.roles import Perm
 from core.scoping import access_for, has_perm, is_admin, scope_unit_ids, unit_in_scope
@@ -116,37 +116,40 @@ LIST_URLS = {"mine": "ledger:my_tasks", "unit": "ledger:unit_tasks", "all": "led
 
 def _task_list(request: HttpRequest, scope: str) -> HttpResponse:
     user = request.user
-    today = timezone.localdate()
-    form = TaskFilterForm(request.GET or None, user=user, default_sort=SCOPE_SORT[scope])
-    filters = form.filters()
-    qs = (filters.apply(scoped_tasks(user, scope), today)
-          .select_related("unit", "owner").defer("description", "quote"))
-    listing = paginate(request, qs)
-    tasks = present(listing["object_list"], today)
-    params = _clean_query(request)
-    params.pop("page", None)
-    params["scope"] = scope
-    access = access_for(user)
-    context = {
-        "page_title": SCOPES[scope],
-        **_tab_context(request, scope),
-        "scope": scope,
-        "list_url": reverse(LIST_URLS[scope]),
-        "form": form,
-        "filters": filters,
-        "tasks": tasks,
-        "item": form.item_obj,
-        "export_url": reverse("ledger:export") + "?" + params.urlencode(),
-        "report_url": reverse("ledger:plan_report", args=[filters.plan_id]) if filters.plan_id else "",
-        "no_unit": scope in ("mine", "unit") and access.own_unit_id is None,
-        **listing,
-    }
+    list_url = reverse(LIST_URLS[scope])
+
+    def build() -> dict[str, Any]:
+        today = timezone.localdate()
+        form = TaskFilterForm(request.GET or None, user=user, default_sort=SCOPE_SORT[scope])
+        filters = form.filters()
+        qs = (filters.apply(scoped_tasks(user, scope), today)
+              .select_related("unit", "owner").defer("description", "quote"))
+        listing = paginate(request, qs)
+        params = _clean_query(request)
+        params.pop("page", None)
+        params["scope"] = scope
+        return {
+            "scope": scope,
+            "list_url": list_url,
+            "form": form,
+            "filters": filters,
+            "tasks": present(listing["object_list"], today),
+            "item": form.item_obj,
+            "export_url": reverse("ledger:export") + "?" + params.urlencode(),
+            "report_url": reverse("ledger:plan_report", args=[filters.plan_id]) if filters.plan_id else "",
+            "no_unit": scope in ("mine", "unit") and access_for(user).own_unit_id is None,
+            **listing,
+        }
+
+    parts = cached_fragments(request, f"ledger.tasks.{scope}", {"filters": "ledger/_task_filters.html",
+                                                                 "results": "ledger/_task_results.html"}, build)
     if _partial(request):
-        response = render(request, "ledger/_task_results.html", context)
+        response = HttpResponse(parts["results"])
         # The address bar gets the filters that are set, not every empty field of the form.
         query = _clean_query(request).urlencode()
         response["HX-Push-Url"] = request.path + (f"?{query}" if query else "")
         return response
+    context = {"page_title": SCOPES[scope], **_tab_context(request, scope), "scope": scope, **parts}
     return render(request, "ledger/task_list.html", context)
 
 
@@ -409,29 +412,35 @@ def overview(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not can_view_overview(user):
         raise PermissionDenied("仅领导班子成员和系统管理员可查看领导总览")
-    today = timezone.localdate()
-    form = OverviewFilterForm(request.GET or None, user=user, today=today)
-    plan_id, year = form.values()
-    qs = Task.objects.visible_to(user, "view")
-    if plan_id:
-        qs = qs.filter(plan_id=plan_id)
-    if year:
-        qs = qs.filter(due_date__year=year)
-    stats = cached_overview_stats(user, qs, today, plan_id=plan_id, year=year)
-    context = {
-        "page_title": "领导总览",
-        **_tab_context(request, "overview"),
-        "form": form,
-        "stats": stats,
-        "charts": overview_charts(stats),
-        "plan_id": plan_id,
-        "year": year,
-        "report_url": reverse("ledger:plan_report", args=[plan_id]) if plan_id else "",
-        "list_query": urlencode({k: v for k, v in (("plan", plan_id or ""),) if v}),
-    }
+
+    def build() -> dict[str, Any]:
+        today = timezone.localdate()
+        form = OverviewFilterForm(request.GET or None, user=user, today=today)
+        plan_id, year = form.values()
+        qs = Task.objects.visible_to(user, "view")
+        if plan_id:
+            qs = qs.filter(plan_id=plan_id)
+        if year:
+            qs = qs.filter(due_date__year=year)
+        stats = cached_overview_stats(user, qs, today, plan_id=plan_id, year=year)
+        return {
+            "form": form,
+            "stats": stats,
+            "charts": overview_charts(stats),
+            "plan_id": plan_id,
+            "year": year,
+            "report_url": reverse("ledger:plan_report", args=[plan_id]) if plan_id else "",
+            "list_query": urlencode({k: v for k, v in (("plan", plan_id or ""),) if v}),
+        }
+
+    # The figures are shared per scope (cached_overview_stats); the rendered page, charts included,
+    # per user and filter.
+    parts = cached_fragments(request, "ledger.overview", {"filters": "ledger/_overview_filters.html",
+                                                          "body": "ledger/_overview_body.html"}, build)
     if _partial(request):
-        return render(request, "ledger/_overview_body.html", context)
-    return render(request, "ledger/overview.html", context)
+        return HttpResponse(parts["body"])
+    return render(request, "ledger/overview.html", {"page_title": "领导总览", **_tab_context(request, "overview"),
+                                                    **parts})
 
 
 # --- calendar ---------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.audit import forbid
 from core.forms import add_action_errors
-from core.listing import paginate
+from core.listing import cached_fragments, paginate
 from core.roles import Role
 from core.scoping import access_for, scope_unit_ids
 from org.actions import (
@@ -235,22 +235,21 @@ def unit_toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def person_list(request: HttpRequest) -> HttpResponse:
-    form = PeopleFilterForm(request.GET or None, user=request.user)
-    if form.is_bound:
-        form.is_valid()  # a bad filter (say, a unit out of scope) is dropped and shown as an error
-    data = getattr(form, "cleaned_data", {})
-    active = data.get("active") or "1"
-    qs = filter_people(people_for(request.user), q=data.get("q", ""), unit=data.get("unit"), role=data.get("role", ""),
-                       active=None if active == "all" else active == "1")
-    context = {
-        "page_title": "人员",
-        "tab": "people",
-        "form": form,
-        "can_add": can_add_people(request.user),
-        **paginate(request, qs),
-    }
+    def build() -> dict[str, Any]:
+        form = PeopleFilterForm(request.GET or None, user=request.user)
+        if form.is_bound:
+            form.is_valid()  # a bad filter (say, a unit out of scope) is dropped and shown as an error
+        data = getattr(form, "cleaned_data", {})
+        active = data.get("active") or "1"
+        qs = filter_people(people_for(request.user), q=data.get("q", ""), unit=data.get("unit"),
+                           role=data.get("role", ""), active=None if active == "all" else active == "1")
+        return {"form": form, **paginate(request, qs)}
+
+    parts = cached_fragments(request, "org.people", {"filters": "org/_people_filters.html",
+                                                     "results": "org/_people_table.html"}, build)
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "org/_people_table.html", context)
+        return HttpResponse(parts["results"])
+    context = {"page_title": "人员", "tab": "people", "can_add": can_add_people(request.user), **parts}
     return render(request, "org/person_list.html", context)
 
 

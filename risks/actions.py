@@ -200,7 +200,6 @@ def do_update_matrix(matrix: Any, *, acting_user: Any, expected_version: int | N
         if moved:
             audit.record(AuditAction.UPDATE, object_type="risks.risk", object_repr="按新等级矩阵重新定级",
                          changes={"relevelled": moved})
-            bump_generation()
     return settings
 
 
@@ -855,22 +854,3 @@ def do_follow_up(
     return current
 
 
-# --- cache of the heat map --------------------------------------------------------------------------
-
-_GENERATION_KEY = "risks:generation"
-
-
-def generation() -> int:
-    from django.core.cache import cache
-
-    return cache.get_or_set(_GENERATION_KEY, 0, timeout=None)
-
-
-def bump_generation(**_: Any) -> None:
-    """Any risk write makes cached heat-map and trend figures stale (connected to Risk save/delete)."""
-    from django.core.cache import cache
-
-    try:
-        cache.incr(_GENERATION_KEY)
-    except ValueError:
-        cache.set(_GENERATION_KEY, 1, timeout=None)

@@ -14,14 +14,6 @@ class RisksConfig(AppConfig):
     ]
     # The meetings app pre-fills analysis-meeting agendas from risks.selectors.open_risks itself.
 
-    def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_save
-
-        from risks.actions import bump_generation
-
-        post_save.connect(bump_generation, sender="risks.Risk", dispatch_uid="risks_generation_save")
-        post_delete.connect(bump_generation, sender="risks.Risk", dispatch_uid="risks_generation_delete")
-
     @property
     def periodic_jobs(self) -> list:
         from core.scheduler import PeriodicJob

@@ -4,7 +4,6 @@ the screening progress. Every query starts from `Risk.objects.visible_to(user)`.
 from __future__ import annotations
 
 import datetime
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +11,6 @@ from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from core.scoping import scope_unit_ids
 from risks.choices import LEVEL_COLORS, OPEN_STATUSES, CheckStatus, RiskLevel, RiskSource, RiskStatus
 from risks.models import Risk, RiskDomain, ScreeningCampaign, SelfCheck
 
@@ -141,28 +139,12 @@ def register(user: Any, filters: RiskFilters, today: datetime.date | None = None
 # --- heat map and trend -----------------------------------------------------------------------------
 
 
-def _scope_key(user: Any) -> str:
-    ids = scope_unit_ids(user, "view")
-    raw = "all" if ids is None else ",".join(str(i) for i in sorted(ids))
-    return hashlib.sha256(raw.encode()).hexdigest()[:24]
-
-
 def _cached(user: Any, name: str, compute: Any) -> Any:
-    """Figures per scope, reused for YISHI_OVERVIEW_CACHE_SECONDS; any risk write bumps the generation."""
-    from django.conf import settings
-    from django.core.cache import cache
+    """Figures per scope, reused until the next change (core.caching)."""
+    from core.caching import reuse
+    from ledger.reports import scope_key
 
-    from risks.actions import generation
-
-    seconds = settings.YISHI_OVERVIEW_CACHE_SECONDS
-    if not seconds:
-        return compute()
-    key = f"risks:{name}:{generation()}:{_scope_key(user)}:{timezone.localdate().isoformat()}"
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, timeout=seconds)
-    return value
+    return reuse(f"risks:{name}:{scope_key(user)}", compute, holder=user)
 
 
 def heatmap(user: Any, include_closed: bool = False) -> dict[str, Any]:

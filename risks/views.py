@@ -25,7 +25,7 @@ from core.audit import forbid
 from core.exports.xlsx import xlsx_response
 from core.files import store_upload
 from core.forms import add_action_errors
-from core.listing import paginate
+from core.listing import cached_fragments, paginate
 from core.models import AuditAction
 from risks import actions, reports
 from risks.choices import LEVEL_COLORS, AnswerResult, CheckStatus, RiskLevel, RiskStatus
@@ -97,30 +97,33 @@ def _filter_form(request: HttpRequest, units: list[tuple[int, str, str]]) -> Ris
 @require_GET
 def risk_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    today = timezone.localdate()
-    units = unit_choices(user)
-    filters = parse_filters(request.GET, user, units)
-    listing = paginate(request, register(user, filters, today))
-    params = _clean_query(request)
-    params.pop("page", None)
-    values = {k: request.GET.get(k, "") for k in ("q", "domain", "level", "status", "source", "unit", "flagged", "sort")}
-    partial = _partial(request)
-    context = {
-        "page_title": "风险隐患台账",
-        "tab": "register",
-        "filters": filters,
-        "values": values,
-        "risks": _present(listing["object_list"], today),
-        "export_url": reverse("risks:export") + ("?" + params.urlencode() if params else ""),
-        "can_coordinate": actions.is_coordinator(user),
-        **({} if partial else {"filter_form": _filter_form(request, units)}),
-        **listing,
-    }
-    if partial:
-        response = render(request, "risks/_risk_results.html", context)
-        query = params.urlencode()
-        response["HX-Push-Url"] = request.path + (f"?{query}" if query else "")
+
+    def build() -> dict[str, Any]:
+        today = timezone.localdate()
+        units = unit_choices(user)
+        filters = parse_filters(request.GET, user, units)
+        listing = paginate(request, register(user, filters, today))
+        params = _clean_query(request)
+        params.pop("page", None)
+        return {
+            "filters": filters,
+            "values": {k: request.GET.get(k, "") for k in ("q", "domain", "level", "status", "source", "unit",
+                                                           "flagged", "sort")},
+            "risks": _present(listing["object_list"], today),
+            "export_url": reverse("risks:export") + ("?" + params.urlencode() if params else ""),
+            "filter_form": _filter_form(request, units),
+            **listing,
+        }
+
+    parts = cached_fragments(request, "risks.register", {"filter_bar": "risks/_risk_filters.html",
+                                                         "results": "risks/_risk_results.html"}, build)
+    if _partial(request):
+        response = HttpResponse(parts["results"])
+        query = _clean_query(request)
+        query.pop("page", None)
+        response["HX-Push-Url"] = request.path + (f"?{query.urlencode()}" if query else "")
         return response
+    context = {"page_title": "风险隐患台账", "tab": "register", "can_coordinate": actions.is_coordinator(user), **parts}
     return render(request, "risks/risk_list.html", context)
 
 
@@ -149,6 +152,12 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def risk_heatmap(request: HttpRequest) -> HttpResponse:
+    parts = cached_fragments(request, "risks.heatmap", {"cards": "risks/_heatmap_cards.html"},
+                             lambda: _heatmap_context(request))
+    return render(request, "risks/heatmap.html", {"page_title": "风险研判：热力图与趋势", "tab": "heatmap", **parts})
+
+
+def _heatmap_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     include_closed = request.GET.get("closed") == "1"
     data = heatmap(user, include_closed=include_closed)
@@ -175,11 +184,8 @@ def risk_heatmap(request: HttpRequest) -> HttpResponse:
             {"name": "销号", "type": "bar", "data": [q["closed"] for q in quarters], "itemStyle": {"color": "#2fb344"}},
         ],
     }
-    return render(request, "risks/heatmap.html", {
-        "page_title": "风险研判：热力图与趋势", "tab": "heatmap", "heat": data, "heat_chart": chart,
-        "trend_chart": trend_chart, "quarters": quarters, "include_closed": include_closed, "list_base": base,
-        "status_param": status,
-    })
+    return {"heat": data, "heat_chart": chart, "trend_chart": trend_chart, "quarters": quarters,
+            "include_closed": include_closed, "list_base": base, "status_param": status}
 
 
 # --- one risk ---------------------------------------------------------------------------------------

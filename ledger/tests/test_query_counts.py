@@ -17,7 +17,7 @@ from ledger.choices import SourceKind, TaskStatus
 from ledger.models import ProgressReport, Task
 from org.models import Person
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_reuse")]
 
 
 @pytest.fixture(autouse=True)

@@ -231,6 +231,7 @@ def test_viewer_without_manage_gets_403(world, analyst, login, client):
     assert login(world.staff_b, client.__class__()).get("/opinion/incidents/").status_code == 403
 
 
+@pytest.mark.usefixtures("no_reuse")
 def test_list_query_count_does_not_grow(world, analyst, login, client):
     c = login(analyst)
     for i in range(3):

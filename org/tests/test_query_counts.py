@@ -12,7 +12,7 @@ from core.roles import Role
 from core.tokens import do_create_token
 from org.models import Person, RoleAssignment, Unit
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_reuse")]
 
 
 def add_people(world, count: int, start: int) -> None:

@@ -21,7 +21,7 @@ from org.responsibility import (
 )
 from org.responsibility_choices import Post, RevisionStatus
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_reuse")]
 
 PAGES = [
     "/org/responsibility/",

@@ -10,7 +10,7 @@ from org.models import Person
 from risks.models import Risk
 from risks.tests.conftest import workday
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_reuse")]
 
 URLS = ["/risks/", "/risks/?per_page=100", "/risks/?level=major&status=open&sort=deadline", "/risks/heatmap/",
         "/risks/?q=风险", "/"]

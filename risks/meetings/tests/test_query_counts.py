@@ -13,7 +13,7 @@ from org.models import Person
 from risks.meetings import actions
 from risks.meetings.choices import MeetingKind, SubjectKind
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_reuse")]
 
 PAGES = ["/risks/meetings/", "/risks/meetings/series/", "/risks/meetings/plans/", "/risks/meetings/drills/",
          "/risks/meetings/checks/"]
