@@ -147,7 +147,7 @@ def record(
         entry.hash = entry.compute_hash()
         entry.save()
         AuditChainHead.objects.filter(pk=1).update(last_seq=entry.seq, last_hash=entry.hash)
-    # The chain's length is the data generation (core.caching): the rest of this request must see
+    # The chain's tip is the data generation (core.caching): the rest of this request must see
     # the new one, not the one it read before the change.
     forget_generation(actor)
     if ctx.actor is not actor:

@@ -1,7 +1,8 @@
 """Reusing computed figures and fragments until the data behind them changes.
 
 Every change in Yishi writes an audit entry (core.audit.record), and the audit chain's head holds
-how many there are. That number is the *data generation*: a cache key that contains it can never
+how many there are and the last one's hash. Together they are the *data generation*: a cache key
+that contains it can never
 serve figures older than the last change, in any process or on any machine, whatever the cache
 backend (the default per-process memory or a shared Redis). Reading it is one primary-key SELECT,
 done once per request (memoized on the request's user object).
@@ -25,16 +26,20 @@ _MEMO_ATTR = "_yishi_data_generation"
 _MISSING = object()
 
 
-def data_generation(holder: Any = None) -> int:
-    """The number of audited changes so far; `holder` (the request's user) keeps it for the request."""
+def data_generation(holder: Any = None) -> str:
+    """The audit chain's length and tip; `holder` (the request's user) keeps it for the request.
+
+    The tip's hash is part of it because a length alone can repeat: a change rolled back after a
+    page was cached under length n+1 must not make that page current when another change reaches n+1.
+    """
     memo = getattr(holder, _MEMO_ATTR, None) if holder is not None else None
     if memo is not None:
         return memo
     # Raw SQL: this runs on most pages, and the ORM's query compilation would cost more than the query.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT last_seq FROM core_auditchainhead WHERE id = 1")
+        cursor.execute("SELECT last_seq, last_hash FROM core_auditchainhead WHERE id = 1")
         row = cursor.fetchone()
-    value = int(row[0]) if row else 0
+    value = f"{row[0]}.{row[1][:16]}" if row else "0"
     if holder is not None and hasattr(holder, "__dict__"):
         setattr(holder, _MEMO_ATTR, value)
     return value

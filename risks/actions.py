@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from core import audit, workdays
 from core.audit import deny
+from core.caching import reuse
 from core.models import AuditAction, StoredFile
 from core.notify import notify
 from core.roles import LEADERSHIP_ROLES, LEADING_ROLES, Role
@@ -78,16 +79,16 @@ def is_coordinator(user: Any) -> bool:
     access = access_for(user)
     if access.is_admin or Role.FIRST_RESPONSIBLE in access.roles:
         return True
-    cached = getattr(access, "_risk_coordinator", None)
-    if cached is None:
+
+    def compute() -> bool:
         from org.models import RoleAssignment
 
-        cached = RoleAssignment.objects.filter(
+        return RoleAssignment.objects.filter(
             person__user_id=getattr(user, "pk", None), person__is_active=True, role__in=LEADING_ROLES,
             unit__is_coordinator=True,
         ).exists()
-        access._risk_coordinator = cached
-    return cached
+
+    return reuse(f"risks:coordinator:{getattr(user, 'pk', None)}", compute, holder=user)
 
 
 def can_register(user: Any, unit_id: int | None) -> bool:

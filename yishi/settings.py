@@ -224,7 +224,10 @@ YISHI_CACHE_URL = env("YISHI_CACHE_URL")
 if YISHI_CACHE_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": YISHI_CACHE_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "yishi"}}
+    # Room for the reused pages of a few hundred active users (core.caching; a list page's fragments
+    # are ~10–40 KB); past it the oldest third is dropped, which costs a recompute, never a stale page.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "yishi",
+                          "OPTIONS": {"MAX_ENTRIES": 3000}}}
 # How long the leader overview's figures may be reused (seconds); writes to tasks refresh them sooner
 # in the process that made them.
 YISHI_OVERVIEW_CACHE_SECONDS = env_int("YISHI_OVERVIEW_CACHE_SECONDS", 60)

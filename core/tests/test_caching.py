@@ -20,7 +20,19 @@ pytestmark = pytest.mark.django_db
 def test_every_audited_change_moves_the_generation(world):
     before = data_generation()
     do_create_person(name="新来的同志", unit=world.unit_a, acting_user=world.users["admin"])
-    assert data_generation() > before
+    assert data_generation() != before
+
+
+def test_a_rolled_back_change_never_names_a_later_generation(world):
+    """What was cached inside a transaction that rolled back must not match the next real change."""
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        do_create_person(name="撤回的", unit=world.unit_a, acting_user=world.users["admin"])
+        doomed = data_generation()
+        raise RuntimeError("rolled back")
+    do_create_person(name="留下的", unit=world.unit_a, acting_user=world.users["admin"])
+    assert data_generation() != doomed
 
 
 def test_reuse_computes_once_per_generation(world):
