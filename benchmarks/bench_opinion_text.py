@@ -25,6 +25,8 @@ if str(harness.ROOT) not in sys.path:
 from yishi_text.opinion.minhash import signature  # noqa: E402
 from yishi_text.opinion.normalize import normalize_text  # noqa: E402
 from yishi_text.opinion.rules import RuleSet, terms  # noqa: E402
+from yishi_text.opinion.segment import _full_mode as full_mode  # noqa: E402
+from yishi_text.opinion.segment import _tokenizer as jieba_tokenizer  # noqa: E402
 from yishi_text.opinion.segment import index_tokens  # noqa: E402
 
 SEED = 20240501
@@ -108,6 +110,12 @@ def run() -> dict[str, dict]:
             _per_second(lambda: sum(1 for text in raw if normalize_text(text) is not None)), "docs/s"),
         "opinion_text.segment.docs_per_s": harness.result(
             _per_second(lambda: sum(1 for text in texts[:500] if index_tokens(text) is not None), repeat=1), "docs/s"),
+        # What index_tokens' full-mode cut replaced (jieba.cut(cut_all=True), the same tokens), for comparison.
+        "opinion_text.segment.jieba_full_mode_docs_per_s": harness.result(
+            _per_second(lambda: sum(1 for text in texts[:500] if list(jieba_tokenizer().cut(text, cut_all=True))),
+                        repeat=1), "docs/s"),
+        "opinion_text.segment.full_mode_docs_per_s": harness.result(
+            _per_second(lambda: sum(1 for text in texts[:500] if full_mode().cut(text)), repeat=1), "docs/s"),
         "opinion_text.doc_chars": harness.result(sum(map(len, texts)) / len(texts), "chars"),
     }
     return results

@@ -191,7 +191,10 @@ def refresh_events(event_ids: Iterable[int], *, now: datetime.datetime | None = 
     )
     weights = dict(Source.objects.values_list("pk", "weight"))
     sources: dict[int, set[int]] = defaultdict(set)
-    for event_id, source_id in Item.objects.filter(event_id__in=ids).values_list("event_id", "source_id").distinct():
+    # order_by(): Item's default ordering would put published_at into the SELECT DISTINCT and return
+    # every item of the events instead of one row per (event, source).
+    for event_id, source_id in (Item.objects.filter(event_id__in=ids).order_by().values_list("event_id", "source_id")
+                                .distinct()):
         sources[event_id].add(source_id)
     new_ids = set(new_ids)
     samples: list[EventHeat] = []

@@ -1,6 +1,7 @@
 """Chinese full-text search over items.
 
-Items carry `search_text`: jieba `cut_for_search` tokens, space-joined (the pipeline fills it). The
+Items carry `search_text`: `yishi_text.opinion.segment.index_tokens` — jieba's full-mode tokens plus
+single characters, space-joined (the pipeline fills it). The
 database then only has to match whole tokens, which both backends do well:
 
 - SQLite: the FTS5 table `opinion_item_fts` (unicode61 over the pre-tokenized text, external content

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -113,3 +114,12 @@ def jaccard(text_a: str, text_b: str) -> float:
     if not a or not b:
         return 0.0
     return len(a & b) / len(a | b)
+
+
+def stack_bytes(blobs: Sequence[bytes]) -> np.ndarray:
+    """uint32[len(blobs), NUM_PERM]: stored signatures as one matrix (rows as `from_bytes` reads them),
+    so candidates are compared in one vectorized operation instead of one call each."""
+    for blob in blobs:
+        if len(blob) != NUM_PERM * 4:
+            raise ValueError(f"MinHash signature must be {NUM_PERM * 4} bytes, got {len(blob)}")
+    return np.frombuffer(b"".join(blobs), dtype="<u4").astype(np.uint32).reshape(len(blobs), NUM_PERM)

@@ -138,3 +138,15 @@ def test_unrelated_texts_are_not_candidates():
 def test_constants_are_consistent():
     assert minhash.BANDS * minhash.ROWS == NUM_PERM
     assert minhash.SHINGLE == 5
+
+
+def test_stack_bytes_is_from_bytes_row_by_row():
+    sigs = [signature(" ".join(article)) for article in articles()[:50]]
+    blobs = [to_bytes(sig) for sig in sigs]
+    matrix = minhash.stack_bytes(blobs)
+    assert matrix.shape == (50, NUM_PERM) and matrix.dtype == np.uint32
+    for row, blob in zip(matrix, blobs, strict=True):
+        assert np.array_equal(row, from_bytes(blob))
+    assert minhash.stack_bytes([]).shape == (0, NUM_PERM)
+    with pytest.raises(ValueError):
+        minhash.stack_bytes([blobs[0], b"short"])

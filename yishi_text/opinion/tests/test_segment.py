@@ -106,3 +106,36 @@ def test_cache_goes_to_the_var_dir_and_jieba_is_quiet(tmp_path):
     assert list((var / "jieba").glob("jieba*.cache"))
     assert not list((ROOT / "yishi_text").glob("**/jieba*.cache"))  # never in the source tree
     assert segment._cache_dir().is_dir()
+
+
+def test_keywords_are_jieba_analyse_extract_tags():
+    """keywords() reads jieba's IDF table itself (importing jieba.analyse costs ~2 s): the ranking
+    must be jieba.analyse.extract_tags's, ties and all."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import jieba.analyse
+
+    keywords(["预热"])  # loads segment's table
+    texts = paragraphs()
+    for start in range(0, 3000, 3):
+        text = segment._prepare("\n".join(texts[start:start + 3]))
+        assert segment._tfidf.extract_tags(text, 24) == jieba.analyse.extract_tags(text, topK=24)
+    assert segment._tfidf.extract_tags(text, 0) == jieba.analyse.extract_tags(text, topK=0)
+
+
+def test_idf_table_parsed_and_cached_is_jiebas(tmp_path, monkeypatch):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import jieba.analyse
+
+    monkeypatch.setenv("YISHI_VAR_DIR", str(tmp_path))
+    parsed = segment._IdfTable()
+    assert list((tmp_path / "jieba").glob("idf-*.marshal"))
+    cached = segment._IdfTable()
+    reference = jieba.analyse.default_tfidf
+    for table in (parsed, cached):
+        assert table.idf == reference.idf_freq and table.median == reference.median_idf
