@@ -16,6 +16,17 @@ class OpinionConfig(AppConfig):
         {"key": "incidents", "label": "新发舆情事件", "func": "opinion.incidents.agenda_incidents", "order": 20},
     ]
 
+    def ready(self) -> None:
+        import sys
+        import threading
+
+        if len(sys.argv) > 1 and sys.argv[1] in ("db_worker", "rqworker"):
+            # A worker's first batch would otherwise spend ~1.5 s loading jieba and building the
+            # full-mode automaton: do it while the worker waits for work (no database involved).
+            from opinion.pipeline import warm_up
+
+            threading.Thread(target=warm_up, name="opinion-warm-up", daemon=True).start()
+
     @property
     def periodic_jobs(self) -> list:
         from core.scheduler import PeriodicJob

@@ -634,9 +634,7 @@ def process_items(ids: Sequence[int]) -> int:
 
 def warm_up() -> None:
     """Load what processing needs that does not touch the database (jieba's dictionary and IDF table,
-    numpy, the text modules). An RQ worker forks a fresh child per job: call this in the parent
-    (e.g. from AppConfig.ready() when running `rqworker`) so children inherit it instead of
-    re-loading it for every batch."""
+    numpy, the text modules). Worker processes call it in a thread as they start (OpinionConfig.ready)."""
     from yishi_text.opinion import minhash, rules, segment  # noqa: F401 - imported to be inherited
 
     segment.index_tokens("预热")
