@@ -72,8 +72,9 @@ class ItemBand(models.Model):
     published_at = models.DateTimeField()
 
     class Meta:
-        # Lookups filter on the hash (then check the band): hash leads the index.
-        indexes = [models.Index(fields=["hash", "band"], name="opinion_band_lookup_idx")]
+        # Lookups filter on the hash and the time window and read band and item: hash leads, and the
+        # index holds every column the lookup reads, so it never visits the table (32 rows per item).
+        indexes = [models.Index(fields=["hash", "band", "published_at", "item"], name="opinion_band_cover_idx")]
 
     def __str__(self) -> str:
         return f"{self.item_id}#{self.band}"
