@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -20,8 +19,6 @@ from core.scoping import has_perm, unit_in_scope
 from opinion.choices import RulePurpose, RuleScope
 from opinion.models import KeywordRule
 
-# The pipeline may read this cache key to notice any change (create, edit, delete, enable) cheaply.
-RULES_GENERATION_KEY = "opinion:rules:generation"
 MAX_EXPRESSION = 4000
 
 
@@ -78,20 +75,12 @@ def _clean(name: str, expression: str, scope: str, purpose: str) -> dict[str, An
     return {"name": name, "expression": expression, "scope": scope, "purpose": purpose}
 
 
-def _bump_generation() -> None:
-    try:
-        cache.incr(RULES_GENERATION_KEY)
-    except ValueError:
-        cache.set(RULES_GENERATION_KEY, 1, None)
-
-
 def _save(rule: KeywordRule) -> None:
     try:
         with transaction.atomic():
             rule.save()
     except IntegrityError as exc:
         raise ValidationError({"name": ["本单位已有同名规则"]}) from exc
-    transaction.on_commit(_bump_generation)
 
 
 def do_create_rule(*, unit: Any, name: str, expression: str, scope: str = RuleScope.ALL,
@@ -130,7 +119,6 @@ def do_delete_rule(rule: KeywordRule, *, acting_user: Any) -> None:
     _check_manage(acting_user, rule.unit_id, rule)
     with transaction.atomic():
         rule.delete()
-    transaction.on_commit(_bump_generation)
 
 
 # --- sources: "立即抓取" ------------------------------------------------------------------------------
