@@ -2,9 +2,8 @@
 
 Every change in Yishi writes an audit entry (core.audit.record), and the audit chain's head holds
 how many there are and the last one's hash. Together they are the *data generation*: a cache key
-that contains it can never
-serve figures older than the last change, in any process or on any machine, whatever the cache
-backend (the default per-process memory or a shared Redis). Reading it is one primary-key SELECT,
+that contains it can never serve figures older than the last change, in any process or on any
+machine, whatever the cache backend (the default per-process memory or a shared Redis). Reading it is one primary-key SELECT,
 done once per request (memoized on the request's user object).
 
 Keys also carry the local date (so "overdue" and "due soon" turn over at midnight) and expire after

@@ -14,6 +14,7 @@ here. A check is both: ``has_perm(user, perm)`` and the row being in ``visible_t
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.db import models
@@ -106,6 +107,14 @@ def scope_unit_ids(user: Any, action: Action = "view") -> set[int] | None:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     return getattr(access_for(user), action)
+
+
+def scope_key(user: Any, action: Action = "view") -> str:
+    """A short stable name for the units the user reaches: figures cached per scope are shared by
+    everyone with the same scope."""
+    ids = scope_unit_ids(user, action)
+    raw = "all" if ids is None else ",".join(str(i) for i in sorted(ids))
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
 def is_admin(user: Any) -> bool:

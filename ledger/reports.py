@@ -421,17 +421,6 @@ def build_plan_report(plan: Any, qs: QuerySet[Task], *, today: datetime.date, sc
 # --- overview cache ---------------------------------------------------------------------------------
 
 
-def scope_key(user: Any) -> str:
-    """A short stable name for the set of units the user sees (users with the same scope share it)."""
-    import hashlib
-
-    from core.scoping import scope_unit_ids
-
-    ids = scope_unit_ids(user, "view")
-    raw = "all" if ids is None else ",".join(str(i) for i in sorted(ids))
-    return hashlib.sha256(raw.encode()).hexdigest()[:24]
-
-
 def cached_overview_stats(user: Any, qs: QuerySet[Task], today: datetime.date, *, plan_id: Any, year: Any) -> dict[str, Any]:
     """overview_stats, reused per scope and filter until the next change (core.caching).
 
@@ -439,6 +428,7 @@ def cached_overview_stats(user: Any, qs: QuerySet[Task], today: datetime.date, *
     the user's unit scope (not the user), so leaders with the same scope share it.
     """
     from core.caching import reuse
+    from core.scoping import scope_key
 
     key = f"ledger:overview:{scope_key(user)}:{plan_id or ''}:{year or ''}:{today.isoformat()}"
     return reuse(key, lambda: overview_stats(qs, today), holder=user)

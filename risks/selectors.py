@@ -142,7 +142,7 @@ def register(user: Any, filters: RiskFilters, today: datetime.date | None = None
 def _cached(user: Any, name: str, compute: Any) -> Any:
     """Figures per scope, reused until the next change (core.caching)."""
     from core.caching import reuse
-    from ledger.reports import scope_key
+    from core.scoping import scope_key
 
     return reuse(f"risks:{name}:{scope_key(user)}", compute, holder=user)
 
