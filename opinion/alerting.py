@@ -377,6 +377,11 @@ def _raise_all(found: dict[str, Candidate], now: datetime.datetime) -> list[Aler
     return alerts
 
 
+def _active_rules(rules: Sequence[AlertRule] | None, now: datetime.datetime) -> list[AlertRule]:
+    """The given rules (or every stored one) that are in their active window at `now`."""
+    return [r for r in (rules if rules is not None else _load_rules()) if rule_active(r, now)]
+
+
 def evaluate_item_alerts(items: Sequence[Item], rule_matches: Any = None, *, now: datetime.datetime | None = None,
                          rules: Sequence[AlertRule] | None = None) -> list[Alert]:
     """Negative and sensitive-word rules on the processed items (and named-source volume)."""
@@ -384,7 +389,7 @@ def evaluate_item_alerts(items: Sequence[Item], rule_matches: Any = None, *, now
     if not items:
         return []
     now = now or timezone.now()
-    rules = [r for r in (rules if rules is not None else _load_rules()) if rule_active(r, now)]
+    rules = _active_rules(rules, now)
     if not rules:
         return []
     found: dict[str, Candidate] = {}
@@ -400,7 +405,7 @@ def evaluate_event_alerts(events: Sequence[Event], *, now: datetime.datetime | N
     if not events:
         return []
     now = now or timezone.now()
-    rules = [r for r in (rules if rules is not None else _load_rules()) if rule_active(r, now)]
+    rules = _active_rules(rules, now)
     if not rules:
         return []
     found: dict[str, Candidate] = {}
