@@ -28,10 +28,19 @@ def make_source(name: str = "", **extra: Any) -> Source:
                                  url=extra.pop("url", "https://news.example.cn/rss.xml"), **extra)
 
 
+def _recent_today() -> datetime.datetime:
+    """A distinct moment of the last 50 minutes that is still today (local time): pages count
+    "today's" items, and in the first hour after midnight 50 minutes ago was yesterday."""
+    now = timezone.now()
+    midnight = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time.min))
+    step = min(60.0, (now - midnight).total_seconds() / 50)
+    return now - datetime.timedelta(seconds=(next(_seq) % 50) * step)
+
+
 def make_item(source: Source, title: str, body: str = "", *, segment: bool = False, **extra: Any) -> Item:
     """An item as the pipeline leaves it (stage DONE). `segment=True` fills search_text with A1's tokens."""
     body = body or f"{title}。相关部门表示将认真研究并及时回应群众关切，后续进展将持续公布。"
-    extra.setdefault("published_at", timezone.now() - datetime.timedelta(minutes=next(_seq) % 50))
+    extra.setdefault("published_at", _recent_today())
     extra.setdefault("stage", Stage.DONE)
     extra.setdefault("sentiment", "neu")
     if segment:
